@@ -1,0 +1,155 @@
+"""Hash-chained feed entries and signed batches of them.
+
+A village has two feeds: `down/<village>` written by the hub and `up/<village>` written by the edge. A batch is
+signed once, over its head (last seq and hash) and the signer's clock, so verifying the head covers every entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import codec
+from .codec import Limits
+from .errors import ChainError, DecodeError, SequenceError, UnknownKey, WrongVillage
+from .keys import NodeKey, verify
+from .records import Side, validate_op
+
+GENESIS = b"\x00" * 32
+BATCH_LIMITS = Limits(max_bytes=8 * 1024 * 1024, max_bin=1024 * 1024, max_array=20_000)
+_SIGNED = "villagenet-batch-v1"
+
+
+def feed_name(direction: str, village_id: str) -> str:
+    if direction not in ("up", "down"):
+        raise ValueError(direction)
+    return f"{direction}/{village_id}"
+
+
+def entry_hash(feed: str, seq: int, prev: bytes, op: dict[str, Any]) -> bytes:
+    return hashlib.sha256(codec.encode([feed, seq, prev, op])).digest()
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    prev: bytes
+    op: dict[str, Any]
+    hash: bytes
+
+
+def chain(feed: str, after_seq: int, after_hash: bytes, ops: list[dict[str, Any]]) -> list[Entry]:
+    """Entries continuing a feed from (after_seq, after_hash)."""
+    out: list[Entry] = []
+    seq, prev = after_seq, after_hash
+    for op in ops:
+        seq += 1
+        h = entry_hash(feed, seq, prev, op)
+        out.append(Entry(seq, prev, op, h))
+        prev = h
+    return out
+
+
+@dataclass(frozen=True)
+class Batch:
+    feed: str
+    entries: list[Entry]
+    head_seq: int
+    head_hash: bytes
+    signed_at: int
+    signer: bytes
+
+    @property
+    def first_seq(self) -> int:
+        return self.entries[0].seq if self.entries else self.head_seq + 1
+
+
+def _signed_message(feed: str, head_seq: int, head_hash: bytes, signed_at: int) -> bytes:
+    return codec.encode([_SIGNED, feed, head_seq, head_hash, signed_at])
+
+
+def make_batch(
+    key: NodeKey, feed: str, entries: list[Entry], head_seq: int, head_hash: bytes, now: int | None = None
+) -> bytes:
+    """Sign a batch. With no entries it still proves the feed's head and the signer's clock."""
+    if entries:
+        head_seq, head_hash = entries[-1].seq, entries[-1].hash
+    signed_at = int(time.time()) if now is None else now
+    return codec.encode(
+        {
+            "v": 1,
+            "feed": feed,
+            "entries": [[e.seq, e.prev, e.op] for e in entries],
+            "head_seq": head_seq,
+            "head_hash": head_hash,
+            "signed_at": signed_at,
+            "signer": key.public,
+            "sig": key.sign(_signed_message(feed, head_seq, head_hash, signed_at)),
+        }
+    )
+
+
+def open_batch(
+    data: bytes,
+    expected_feed: str,
+    sender: Side,
+    is_trusted: Callable[[bytes], bool],
+    limits: Limits = BATCH_LIMITS,
+) -> Batch:
+    """Decode and fully verify a batch: form, feed, trusted signer, signature, internal chain, op ownership."""
+    m = codec.require_map(codec.decode(data, limits), "batch")
+    what = "batch"
+    if codec.field(m, "v", int, what) != 1:
+        raise DecodeError("unsupported batch version")
+    feed = codec.field(m, "feed", str, what)
+    if feed != expected_feed:
+        raise WrongVillage(f"batch is for feed {feed!r}, expected {expected_feed!r}")
+    raw_entries = codec.field(m, "entries", list, what)
+    head_seq = codec.field(m, "head_seq", int, what)
+    head_hash = codec.field(m, "head_hash", bytes, what)
+    signed_at = codec.field(m, "signed_at", int, what)
+    signer = codec.field(m, "signer", bytes, what)
+    sig = codec.field(m, "sig", bytes, what)
+    if not is_trusted(signer):
+        raise UnknownKey("batch is signed by a key this node does not trust")
+    verify(signer, sig, _signed_message(feed, head_seq, head_hash, signed_at))
+
+    entries: list[Entry] = []
+    prev_hash: bytes | None = None
+    prev_seq: int | None = None
+    for raw in raw_entries:
+        if not (isinstance(raw, list) and len(raw) == 3):
+            raise DecodeError("an entry must be [seq, prev, op]")
+        seq, prev, op = raw
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or not isinstance(prev, bytes):
+            raise DecodeError("entry seq must be a positive integer and prev must be bytes")
+        if prev_seq is not None and seq != prev_seq + 1:
+            raise SequenceError(f"entry {seq} does not follow entry {prev_seq}", prev_seq)
+        if prev_hash is not None and prev != prev_hash:
+            raise ChainError(f"entry {seq} does not chain to entry {seq - 1}")
+        validate_op(op, sender)
+        h = entry_hash(feed, seq, prev, op)
+        entries.append(Entry(seq, prev, op, h))
+        prev_hash, prev_seq = h, seq
+    if entries and (entries[-1].seq != head_seq or entries[-1].hash != head_hash):
+        raise ChainError("the signed head does not match the entries")
+    return Batch(feed, entries, head_seq, head_hash, signed_at, signer)
+
+
+def new_entries(batch: Batch, have_seq: int, have_hash: bytes) -> list[Entry]:
+    """The entries of a verified batch to apply on top of (have_seq, have_hash).
+
+    A batch wholly at or below what the receiver has is a replay and yields nothing. A batch that starts past
+    have+1 leaves a gap; one that overlaps is cut to the part after have, and must chain onto have_hash there.
+    """
+    if not batch.entries or batch.head_seq <= have_seq:
+        return []
+    if batch.first_seq > have_seq + 1:
+        raise SequenceError(f"batch starts at {batch.first_seq} but this side has only {have_seq}", have_seq)
+    fresh = [e for e in batch.entries if e.seq > have_seq]
+    if fresh[0].prev != have_hash:
+        raise ChainError(f"entry {fresh[0].seq} does not chain onto the entry {have_seq} this side holds")
+    return fresh
