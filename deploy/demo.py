@@ -1,0 +1,127 @@
+"""`make demo`: a hub, two provisioned village edges and five simulated STBs on 127.0.0.1, with Chinese samples.
+
+Runs the real commands as child processes (as a deployment would), loads the samples through the hub's admin API,
+prints the URLs and runs until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import shutil
+import signal
+import socket
+import sys
+import urllib.request
+from pathlib import Path
+
+from .local_processes import Service, edge_service, free_port, hub_service, run_command
+from .sample_content import SAMPLE_NOTICES
+from .simulated_stb import SimulatedStb
+
+VILLAGES = [("dongshan", "东山村"), ("xishan", "西山村")]
+TOWN = "qingxi"
+
+
+def _port(preferred: int) -> int:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            return free_port()
+
+
+def _admin(hub_url: str, token: str, path: str, payload: dict) -> dict:
+    req = urllib.request.Request(
+        hub_url + path, data=json.dumps(payload).encode(), method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def set_up(base: Path) -> tuple[Service, list[Service], str]:
+    if base.exists():
+        shutil.rmtree(base)
+    hub_dir = base / "hub"
+    hub_port = _port(8700)
+    run_command("village-hub", "init", "--data", str(hub_dir), "--name", "示范市农村社区公共服务平台")
+    edges: list[Service] = []
+    for i, (vid, name) in enumerate(VILLAGES):
+        edge_port = _port(8601 + i)
+        edge_dir = base / f"edge-{vid}"
+        run_command("village-hub", "village", "add", "--data", str(hub_dir), "--id", vid, "--name", name,
+                    "--town", TOWN, "--edge-url", f"http://127.0.0.1:{edge_port}")
+        bundle = base / f"{vid}.vnb"
+        run_command("village-provision", "make", "--hub-data", str(hub_dir), "--village", vid,
+                    "--hub-url", f"http://127.0.0.1:{hub_port}", "--out", str(bundle))
+        run_command("village-edge", "provision", "--data", str(edge_dir), str(bundle))
+        edges.append(edge_service(edge_dir, edge_port))
+    hub = hub_service(hub_dir, hub_port)
+    token = (hub_dir / "admin.token").read_text().strip()
+    return hub, edges, token
+
+
+def publish_samples(hub_url: str, token: str) -> None:
+    fill = {"v1": VILLAGES[0][0], "v2": VILLAGES[1][0], "town": TOWN}
+    for notice in SAMPLE_NOTICES:
+        created = _admin(hub_url, token, "/api/v1/notices", {**notice, "scope": notice["scope"].format(**fill)})
+        _admin(hub_url, token, f"/api/v1/notices/{created['id']}/publish", {})
+
+
+async def run_stbs(edges: list[Service], stop: asyncio.Event) -> None:
+    stbs = [
+        SimulatedStb(f"stb-demo-{n}", model="HG680-J" if n % 2 else "EC6108V9", firmware=f"2.{n}.0",
+                     middleware="ipanel" if n % 2 else "huawei")
+        for n in range(1, 6)
+    ]
+    tasks = []
+    for n, stb in enumerate(stbs):
+        await stb.advertise()
+        edge = edges[0] if n < 3 else edges[1]
+        tasks.append(asyncio.create_task(stb.run_resident(edge.url, stop, feedback_every_s=20.0)))
+    await stop.wait()
+    for stb in stbs:
+        with contextlib.suppress(Exception):
+            await stb.goodbye()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="demo")
+    parser.add_argument("--dir", default=".demo", help="where the demo keeps its data (wiped at start)")
+    args = parser.parse_args(argv)
+    base = Path(args.dir).resolve()
+    hub, edges, token = set_up(base)
+    services = [hub, *edges]
+    try:
+        hub.start(ready_path="/api/v1/trust")
+        for e in edges:
+            e.start()
+        publish_samples(hub.url, token)
+        print("\nVillageNet demo is running (Ctrl-C stops it):", flush=True)
+        print(f"  hub admin page      {hub.url}/admin/   (admin token in {base / 'hub' / 'admin.token'})")
+        print(f"  hub villages (API)  {hub.url}/api/v1/villages")
+        for (_vid, name), e in zip(VILLAGES, edges, strict=True):
+            print(f"  {name} TV app       {e.url}/tv/")
+            print(f"  {name} status       {e.url}/api/v1/status?format=json")
+        print(f"  logs in {base}", flush=True)
+
+        loop = asyncio.new_event_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        loop.run_until_complete(run_stbs(edges, stop))
+        loop.close()
+    finally:
+        for s in reversed(services):
+            s.stop()
+    print("demo stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

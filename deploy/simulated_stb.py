@@ -1,0 +1,241 @@
+"""A simulated TV set-top box for the demo and tests: real mDNS adverts and real HTTP calls to an edge.
+It is the one stand-in allowed, since no physical STB is on hand; it speaks only the public protocol.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import re
+import signal
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+
+import aiohttp
+from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+
+log = logging.getLogger(__name__)
+
+# Spelled out here rather than imported from edge/: the fake must speak the contract, not the edge's code,
+# so a drift in either shows up in the tests.
+STB_SERVICE_TYPE = "_villagestb._tcp.local."
+
+FEEDBACK_TEXTS = (
+    "村口的路灯坏了，晚上出行不方便，请尽快修理。",
+    "希望多播放一些农业技术讲座。",
+    "通知看得很清楚，谢谢村委会。",
+    "老年人健康检查是哪一天？",
+    "自来水这几天有点浑浊，请帮忙看看。",
+)
+
+
+@dataclass
+class ResidentStats:
+    """What one resident loop did, for the demo's summary and for tests."""
+
+    polls: int = 0
+    notices_seen: int = 0
+    feedback_sent: int = 0
+    errors: int = 0
+
+
+class SimulatedStb:
+    """One STB: advertises `_villagestb._tcp` with TXT id/model/fw/mw and can act as a resident."""
+
+    def __init__(
+        self,
+        device_id: str,
+        model: str = "VN-STB-100",
+        firmware: str = "1.0.0",
+        middleware: str = "ipanel",
+        *,
+        interfaces: list[str] | None = None,
+        port: int = 8080,
+        instance: str | None = None,
+    ) -> None:
+        self.device_id = device_id
+        self.model = model
+        self.firmware = firmware
+        self.middleware = middleware
+        self.interfaces = list(interfaces) if interfaces else ["127.0.0.1"]
+        self.port = port
+        self.instance = instance or f"stb-{device_id}"
+        self._aiozc: AsyncZeroconf | None = None
+        self._info: AsyncServiceInfo | None = None
+
+    @property
+    def service_name(self) -> str:
+        return self._info.name if self._info is not None else f"{self.instance}.{STB_SERVICE_TYPE}"
+
+    def txt(self) -> dict[str, str]:
+        return {"id": self.device_id, "model": self.model, "fw": self.firmware, "mw": self.middleware}
+
+    async def advertise(self) -> None:
+        """Join mDNS and announce the STB (probing takes about a second)."""
+        if self._aiozc is not None:
+            return
+        host = re.sub(r"[^a-z0-9]+", "-", f"stb-{self.device_id}".lower()).strip("-")[:63]
+        self._info = AsyncServiceInfo(
+            STB_SERVICE_TYPE,
+            f"{self.instance}.{STB_SERVICE_TYPE}",
+            port=self.port,
+            properties=self.txt(),
+            server=f"{host}.local.",
+            parsed_addresses=self.interfaces,
+        )
+        self._aiozc = AsyncZeroconf(interfaces=self.interfaces)
+        try:
+            await self._aiozc.async_register_service(self._info)
+        except BaseException:
+            await self._close(send_goodbye=False)
+            raise
+
+    async def goodbye(self) -> None:
+        """Switch off politely: unregister, which multicasts records with TTL 0, then close."""
+        await self._close(send_goodbye=True)
+
+    async def vanish(self) -> None:
+        """Lose power: close without any goodbye, so the edge only notices by the silence."""
+        await self._close(send_goodbye=False)
+
+    async def _close(self, *, send_goodbye: bool) -> None:
+        aiozc, info = self._aiozc, self._info
+        self._aiozc = None
+        if aiozc is None:
+            return
+        if send_goodbye and info is not None:
+            # The returned awaitable finishes once all the goodbye packets are out.
+            await (await aiozc.async_unregister_service(info))
+        else:
+            # AsyncZeroconf.async_close sends goodbyes for whatever is still registered, so a power cut is
+            # simulated by emptying the registry first.
+            registry = aiozc.zeroconf.registry
+            registry.async_remove(registry.async_get_service_infos())
+        await aiozc.async_close()
+
+    async def run_resident(
+        self,
+        edge_url: str,
+        stop_event: asyncio.Event,
+        feedback_every_s: float = 30.0,
+        *,
+        poll_every_s: float = 5.0,
+        max_feedback: int = 20,
+        max_duration_s: float | None = None,
+    ) -> ResidentStats:
+        """Watch notices and now and then send feedback, as a resident would, until stopped.
+
+        Bounded: at most max_feedback submissions and, if given, max_duration_s seconds. Errors are logged
+        and counted, never raised, because the edge may be restarting while the demo runs.
+        """
+        stats = ResidentStats()
+        base = edge_url.rstrip("/")
+        headers = {"X-Device-Id": self.device_id}
+        deadline = time.monotonic() + max_duration_s if max_duration_s is not None else float("inf")
+        # Residents do not all press the button at the same moment.
+        next_feedback = time.monotonic() + random.uniform(0.2, 1.0) * feedback_every_s
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
+            while not stop_event.is_set() and time.monotonic() < deadline:
+                await self._poll_notices(session, base, stats)
+                if stats.feedback_sent < max_feedback and time.monotonic() >= next_feedback:
+                    await self._send_feedback(session, base, stats)
+                    next_feedback = time.monotonic() + feedback_every_s
+                wait = min(poll_every_s, max(0.0, deadline - time.monotonic()))
+                try:
+                    await asyncio.wait_for(stop_event.wait(), timeout=wait)
+                except TimeoutError:
+                    pass
+        return stats
+
+    async def _poll_notices(self, session: aiohttp.ClientSession, base: str, stats: ResidentStats) -> None:
+        stats.polls += 1
+        try:
+            async with session.get(f"{base}/api/v1/notices") as resp:
+                if resp.status != 200:
+                    stats.errors += 1
+                    log.warning("STB %s: notices answered %d", self.device_id, resp.status)
+                    return
+                payload = await resp.json()
+                stats.notices_seen = len(payload.get("notices", []))
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            stats.errors += 1
+            log.warning("STB %s: could not fetch notices from %s: %s", self.device_id, base, exc)
+
+    async def _send_feedback(self, session: aiohttp.ClientSession, base: str, stats: ResidentStats) -> None:
+        submission_id = str(uuid.uuid4())
+        submission = {
+            "id": submission_id,
+            "kind": "feedback",
+            "device_id": self.device_id,
+            "body": {"text": random.choice(FEEDBACK_TEXTS), "choice": random.randint(1, 5)},
+        }
+        try:
+            async with session.post(f"{base}/api/v1/submissions", json=submission) as resp:
+                if resp.status in (200, 201):
+                    stats.feedback_sent += 1
+                    return
+                stats.errors += 1
+                detail = (await resp.text())[:200]
+                log.warning(
+                    "STB %s: submission %s answered %d: %s",
+                    self.device_id,
+                    submission_id,
+                    resp.status,
+                    detail,
+                )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            stats.errors += 1
+            log.warning("STB %s: could not send submission %s: %s", self.device_id, submission_id, exc)
+
+
+async def _run(args: argparse.Namespace) -> None:
+    stbs = [
+        SimulatedStb(f"{args.prefix}-{i + 1:02d}", interfaces=[args.interface]) for i in range(args.count)
+    ]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await asyncio.gather(*(stb.advertise() for stb in stbs))
+        print(f"{len(stbs)} simulated STBs advertising on {args.interface}; Ctrl-C stops them", flush=True)
+        if args.edge:
+            await asyncio.gather(
+                *(stb.run_resident(args.edge, stop, feedback_every_s=args.feedback_every) for stb in stbs)
+            )
+        await stop.wait()
+    finally:
+        await asyncio.gather(*(stb.goodbye() for stb in stbs), return_exceptions=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Run simulated STBs that advertise over mDNS and use an edge."
+    )
+    parser.add_argument("--count", type=int, default=5, help="how many STBs (1 to 200)")
+    parser.add_argument("--edge", default="", help="edge base URL, e.g. http://127.0.0.1:8601")
+    parser.add_argument("--interface", default="127.0.0.1", help="address to advertise on")
+    parser.add_argument("--prefix", default="sim-stb", help="device id prefix")
+    parser.add_argument(
+        "--feedback-every", type=float, default=60.0, help="seconds between feedbacks per STB"
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.count <= 200:
+        print("--count must be between 1 and 200", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(_run(args))
+    except OSError as exc:
+        print(f"could not start the simulated STBs: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

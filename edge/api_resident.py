@@ -1,0 +1,97 @@
+"""Routes used by STBs and phones: info, notices, submissions and content. Handlers parse and answer only."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from protocol.http_errors import ApiError, read_json
+from protocol.records import AREAS, is_sha256_hex
+
+from .notices import list_notices
+from .outbox import submission_view, submit
+from .runtime import RUNTIME
+from .status import VERSION
+from .submission_rules import MAX_SUBMISSION_BYTES, Invalid, parse_submission, parse_uuid
+
+routes = web.RouteTableDef()
+_IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
+
+
+def _touch_device(request: web.Request) -> None:
+    """A request carrying a device id is a sign of life from that STB, beside mDNS."""
+    device_id = request.headers.get("X-Device-Id")
+    if device_id and len(device_id) <= 64:
+        request.app[RUNTIME].devices.touch(device_id, request.remote)
+
+
+@routes.get("/api/v1/info")
+async def info(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    state = rt.holder.current
+    return web.json_response(
+        {
+            "node_id": rt.holder.key.node_id,
+            "village_id": state.village_id if state else None,
+            "village_name": state.village_name if state else None,
+            "api": 1,
+            "version": VERSION,
+            "provisioned": state is not None,
+        }
+    )
+
+
+@routes.get("/api/v1/notices")
+async def notices(request: web.Request) -> web.Response:
+    _touch_device(request)
+    area = request.query.get("area")
+    if area is not None and area not in AREAS:
+        raise ApiError(400, "unknown_area", f"area must be one of {', '.join(AREAS)}")
+    return web.json_response({"notices": await list_notices(request.app[RUNTIME].db, area)})
+
+
+@routes.post("/api/v1/submissions")
+async def post_submission(request: web.Request) -> web.Response:
+    _touch_device(request)
+    rt = request.app[RUNTIME]
+    state = rt.holder.current
+    if state is None:
+        raise ApiError(503, "not_provisioned", "这台设备尚未开通，请联系村里的工作人员。This box is not provisioned yet.")
+    payload = await read_json(request, MAX_SUBMISSION_BYTES)
+    try:
+        sub = parse_submission(payload)
+    except Invalid as exc:
+        raise ApiError(exc.status, exc.code, exc.detail) from None
+    outcome = await submit(rt.db, state.village_id, sub)
+    if outcome.status == 409:
+        raise ApiError(409, "conflict", f"submission {sub['id']} already exists with a different body")
+    if outcome.status == 201:
+        rt.sync.submitted.set()
+        return web.json_response({"id": outcome.submission_id, "state": "queued"}, status=201)
+    view = await submission_view(rt.db, outcome.submission_id)
+    assert view is not None
+    return web.json_response({"id": outcome.submission_id, "state": view["state"]}, status=200)
+
+
+@routes.get("/api/v1/submissions/{id}")
+async def get_submission(request: web.Request) -> web.Response:
+    _touch_device(request)
+    try:
+        sid = parse_uuid(request.match_info["id"], "id")
+    except Invalid as exc:
+        raise ApiError(400, exc.code, exc.detail) from None
+    view = await submission_view(request.app[RUNTIME].db, sid)
+    if view is None:
+        raise ApiError(404, "not_found", f"no submission {sid} on this box")
+    return web.json_response(view)
+
+
+@routes.get("/content/{sha256}")
+async def content(request: web.Request) -> web.StreamResponse:
+    sha256 = request.match_info["sha256"]
+    if not is_sha256_hex(sha256):
+        raise ApiError(400, "bad_hash", "content is addressed by 64 lowercase hex digits of SHA-256")
+    store = request.app[RUNTIME].content
+    if not store.has(sha256):
+        raise ApiError(404, "not_here_yet", "this content has not reached the village yet")
+    # FileResponse answers Range (206/416), If-None-Match and If-Range itself, with sendfile.
+    return web.FileResponse(store.path_for(sha256), headers=_IMMUTABLE)

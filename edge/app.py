@@ -1,0 +1,88 @@
+"""The edge's one application factory: routes, the store, and the long-lived tasks in cleanup contexts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from protocol.database import Database
+from protocol.http_errors import error_middleware
+
+from . import api_resident, api_status, tv_page
+from .config import EdgeConfig
+from .content_store import ContentStore
+from .discovery import DeviceTable, Discovery
+from .runtime import RUNTIME, EdgeRuntime
+from .schema import SCHEMA
+from .state_holder import StateHolder
+from .sync_client import SyncClient
+
+log = logging.getLogger(__name__)
+
+
+async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
+    config: EdgeConfig = app[CONFIG]
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(config.data_dir / "edge.db")
+    await db.open(SCHEMA)
+    holder = StateHolder(config.data_dir)
+    content = ContentStore(config.data_dir / "content", db)
+    sync = SyncClient(config, db, holder, content)
+    app[RUNTIME] = EdgeRuntime(config, db, holder, content, sync, DeviceTable(), time.time())
+    try:
+        yield
+    finally:
+        await db.close()
+
+
+async def _sync_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[RUNTIME].sync.run(), name="sync")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _discovery_ctx(app: web.Application) -> AsyncIterator[None]:
+    rt = app[RUNTIME]
+    if not rt.config.mdns:
+        yield
+        return
+    state = rt.holder.current
+    discovery = Discovery(
+        rt.devices,
+        interfaces=[rt.config.lan or "127.0.0.1"],
+        port=rt.config.listen_host_port[1],
+        node_id=rt.holder.key.node_id,
+        village_id=state.village_id if state else "",
+        instance=f"villagenet-{rt.holder.key.node_id[:8].lower()}",
+        recheck_interval_s=rt.config.discovery_recheck_s,
+        stale_after_s=rt.config.discovery_stale_s,
+    )
+    try:
+        await discovery.async_start()
+    except OSError as exc:
+        # A box without a usable multicast interface still serves everything else.
+        log.error("mDNS could not start (%s); STBs must be pointed at this box by address", exc)
+        yield
+        return
+    yield
+    await discovery.async_stop()
+
+
+CONFIG = web.AppKey("config", EdgeConfig)
+
+
+def create_app(config: EdgeConfig) -> web.Application:
+    app = web.Application(middlewares=[error_middleware])
+    app[CONFIG] = config
+    app.cleanup_ctx.extend([_runtime_ctx, _sync_ctx, _discovery_ctx])
+    app.add_routes(api_resident.routes)
+    app.add_routes(api_status.routes)
+    app.add_routes(tv_page.routes)
+    return app

@@ -1,0 +1,65 @@
+"""`village-edge`: run the edge, or apply a provisioning bundle by hand (the USB watcher runs the same code)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from protocol.errors import ProtocolError
+
+from .config import load_config
+from .provisioned import apply_bundle, read_bundle_bytes
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .app import create_app
+
+    config = load_config(Path(args.data), listen=args.listen, lan=args.lan)
+    host, port = config.listen_host_port
+    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
+    return 0
+
+
+def _provision(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        state = apply_bundle(data_dir, read_bundle_bytes(Path(args.path)))
+    except FileNotFoundError as exc:
+        print(f"找不到开通文件 (bundle not found): {exc.filename}", file=sys.stderr)
+        return 2
+    except ProtocolError as exc:
+        print(f"开通文件被拒绝 (bundle refused): {exc.detail}", file=sys.stderr)
+        return 2
+    print(f"已开通：{state.village_name} ({state.village_id})，城市平台 {state.hub_url}")
+    print(f"provisioned for {state.village_id}; hub root key fingerprint {state.root_fingerprint}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="village-edge", description="VillageNet village edge box")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="run the edge")
+    p.add_argument("--data", required=True)
+    p.add_argument("--listen", default=None, help="HOST:PORT (default 0.0.0.0:8600)")
+    p.add_argument("--lan", default=None, help="LAN interface address for mDNS")
+    p.set_defaults(func=_serve)
+    p = sub.add_parser("provision", help="apply a provisioning bundle (a file or a stick's folder)")
+    p.add_argument("--data", required=True)
+    p.add_argument("path")
+    p.set_defaults(func=_provision)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Applying verified down-feed entries at the edge: notices, replies and the blobs they name.
+
+All entries of a batch and the new down position commit in one transaction: a crash keeps all of it or none.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import aiosqlite
+
+from protocol.database import Database
+from protocol.errors import ChainError
+from protocol.feed import GENESIS, Entry
+
+from .feed_positions import write_position
+
+log = logging.getLogger(__name__)
+
+
+async def _apply_op(conn: aiosqlite.Connection, op: dict[str, Any]) -> None:
+    kind, rid, body = op["kind"], op["id"], op["body"]
+    if kind == "notice":
+        if op["op"] == "delete":
+            await conn.execute("DELETE FROM notices WHERE id = ?", (rid,))
+            return
+        blobs = [{"sha256": b["sha256"], "size": b["size"], "mime": b["mime"]} for b in op["blobs"]]
+        await conn.execute(
+            "INSERT OR REPLACE INTO notices (id, title, body, area, priority, scope, published_at, expires_at,"
+            " attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (rid, str(body.get("title", "")), str(body.get("body", "")), str(body.get("area", "community")),
+             str(body.get("priority", "normal")), str(body.get("scope", "")), str(body.get("published_at", "")),
+             body.get("expires_at") if isinstance(body.get("expires_at"), str) else None,
+             json.dumps(blobs)),
+        )
+        for b in blobs:
+            await conn.execute(
+                "INSERT OR IGNORE INTO blobs (sha256, size, mime) VALUES (?, ?, ?)", (b["sha256"], b["size"], b["mime"])
+            )
+    elif kind == "reply":
+        if op["op"] == "delete":
+            await conn.execute("DELETE FROM replies WHERE id = ?", (rid,))
+            return
+        await conn.execute(
+            "INSERT OR REPLACE INTO replies (id, submission_id, text, by_name, at) VALUES (?, ?, ?, ?, ?)",
+            (rid, str(body.get("submission_id", "")), str(body.get("text", "")), str(body.get("by", "")),
+             str(body.get("at", ""))),
+        )
+    else:
+        # Kinds this version does not show yet (settings, staff accounts, streams) still advance the feed.
+        log.info("down entry of kind %s (%s) kept for a later version", kind, rid)
+
+
+async def apply_down(db: Database, entries: list[Entry]) -> int:
+    """Apply entries that continue the down feed; returns the new down seq."""
+    async with db.write() as conn:
+        async with conn.execute("SELECT seq, hash FROM feed_positions WHERE name = 'down'") as cur:
+            row = await cur.fetchone()
+        seq, head = (row[0], row[1]) if row else (0, GENESIS)
+        if entries and (entries[0].seq != seq + 1 or entries[0].prev != head):
+            # Another writer moved the position since the batch was checked; refuse rather than fork.
+            raise ChainError(f"down entry {entries[0].seq} no longer continues position {seq}")
+        for e in entries:
+            await _apply_op(conn, e.op)
+            await conn.execute("INSERT OR REPLACE INTO down_hashes (seq, hash) VALUES (?, ?)", (e.seq, e.hash))
+            seq, head = e.seq, e.hash
+        await write_position(conn, "down", seq, head)
+    return seq

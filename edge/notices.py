@@ -1,0 +1,51 @@
+"""The notices a village's TVs and phones see: applied from the down feed, newest first, expired ones left out."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from protocol.database import Database
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def list_notices(db: Database, area: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+    sql = "SELECT * FROM notices"
+    params: list[Any] = []
+    if area:
+        sql += " WHERE area = ?"
+        params.append(area)
+    sql += " ORDER BY published_at DESC, id"
+    now = datetime.now(UTC)
+    out: list[dict[str, Any]] = []
+    for row in await db.fetchall(sql, params):
+        expires = _parse_time(row["expires_at"])
+        if expires is not None and expires <= now:
+            continue
+        out.append(
+            {
+                "id": row["id"],
+                "title": row["title"],
+                "body": row["body"],
+                "area": row["area"],
+                "priority": row["priority"],
+                "published_at": row["published_at"],
+                "expires_at": row["expires_at"],
+                "attachments": [
+                    {**a, "url": f"/content/{a['sha256']}"} for a in json.loads(row["attachments"])
+                ],
+            }
+        )
+        if len(out) >= limit:
+            break
+    return out

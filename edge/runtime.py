@@ -1,0 +1,29 @@
+"""Everything one running edge holds, in one typed object reachable from the aiohttp app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from protocol.database import Database
+
+from .config import EdgeConfig
+from .content_store import ContentStore
+from .discovery import DeviceTable
+from .state_holder import StateHolder
+from .sync_client import SyncClient
+
+
+@dataclass
+class EdgeRuntime:
+    config: EdgeConfig
+    db: Database
+    holder: StateHolder
+    content: ContentStore
+    sync: SyncClient
+    devices: DeviceTable
+    started_at: float
+
+
+RUNTIME = web.AppKey("runtime", EdgeRuntime)

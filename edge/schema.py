@@ -1,0 +1,61 @@
+"""The edge's SQLite schema: the submissions outbox and up feed, the applied down feed, and blob bookkeeping."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    id          TEXT PRIMARY KEY,          -- the client's UUID
+    kind        TEXT NOT NULL,
+    device_id   TEXT NOT NULL,
+    body        TEXT NOT NULL,             -- JSON
+    digest      TEXT NOT NULL,             -- SHA-256 of the canonical request, for idempotent replays
+    created_at  TEXT NOT NULL,
+    up_seq      INTEGER NOT NULL UNIQUE    -- its entry in the up feed
+);
+CREATE TABLE IF NOT EXISTS up_entries (
+    seq   INTEGER PRIMARY KEY,
+    prev  BLOB NOT NULL,
+    hash  BLOB NOT NULL,
+    op    BLOB NOT NULL,                   -- canonical msgpack
+    size  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feed_positions (
+    name  TEXT PRIMARY KEY,                -- 'down' (applied here) or 'up_acked' (held by the hub)
+    seq   INTEGER NOT NULL,
+    hash  BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS down_hashes (
+    seq   INTEGER PRIMARY KEY,
+    hash  BLOB NOT NULL                    -- kept to recognise a rolled-back or forked down feed
+);
+CREATE TABLE IF NOT EXISTS notices (
+    id           TEXT PRIMARY KEY,
+    title        TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    area         TEXT NOT NULL,
+    priority     TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    expires_at   TEXT,
+    attachments  TEXT NOT NULL             -- JSON [{sha256, size, mime}]
+);
+CREATE INDEX IF NOT EXISTS notices_by_time ON notices (published_at DESC);
+CREATE TABLE IF NOT EXISTS replies (
+    id            TEXT PRIMARY KEY,
+    submission_id TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    by_name       TEXT NOT NULL,
+    at            TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS replies_by_submission ON replies (submission_id, at);
+CREATE TABLE IF NOT EXISTS blobs (
+    sha256    TEXT PRIMARY KEY,
+    size      INTEGER NOT NULL,
+    mime      TEXT NOT NULL,
+    present   INTEGER NOT NULL DEFAULT 0,
+    failures  INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS sync_health (
+    name  TEXT PRIMARY KEY,
+    value TEXT
+);
+"""

@@ -1,0 +1,53 @@
+"""The edge's status document, signed with its node key, which the hub pulls on a schedule."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from protocol.envelope import seal
+
+from .outbox import queue_depth
+from .runtime import EdgeRuntime
+
+VERSION = "0.1.0"
+
+
+async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
+    state = rt.holder.current
+    db = rt.db
+    up_seq = int(await db.fetchvalue("SELECT COALESCE(MAX(seq), 0) FROM up_entries", default=0))
+    up_bytes_pending = int(
+        await db.fetchvalue(
+            "SELECT COALESCE(SUM(size), 0) FROM up_entries WHERE seq >"
+            " COALESCE((SELECT seq FROM feed_positions WHERE name = 'up_acked'), 0)",
+            default=0,
+        )
+    )
+    acked = int(await db.fetchvalue("SELECT seq FROM feed_positions WHERE name = 'up_acked'", default=0))
+    down = int(await db.fetchvalue("SELECT seq FROM feed_positions WHERE name = 'down'", default=0))
+    last_sync = await db.fetchvalue("SELECT value FROM sync_health WHERE name = 'last_sync_at'")
+    blobs_missing = int(await db.fetchvalue("SELECT COUNT(*) FROM blobs WHERE present = 0", default=0))
+    health = rt.sync.health
+    return {
+        "node_id": rt.holder.key.node_id,
+        "village_id": state.village_id if state else None,
+        "village_name": state.village_name if state else None,
+        "version": VERSION,
+        "time": int(time.time()),
+        "started_at": int(rt.started_at),
+        "provisioned": state is not None,
+        "enrolled": bool(state and state.enrolled),
+        "hub_root_fingerprint": state.root_fingerprint if state else None,
+        "stb_count": rt.devices.count_alive(),
+        "queue_depth": await queue_depth(db),
+        "up": {"seq": up_seq, "acked": acked, "pending_bytes": up_bytes_pending},
+        "down": {"seq": down, "blobs_missing": blobs_missing},
+        "last_sync_at": int(float(last_sync)) if last_sync else None,
+        "last_sync_error": health.last_error,
+        "sync_phase": health.phase,
+    }
+
+
+def sign_status(rt: EdgeRuntime, body: dict[str, Any]) -> bytes:
+    return seal(rt.holder.key, "status", body)
