@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,8 @@ FAST_EDGE = "mdns = false\nlongpoll_s = 2.0\nbackoff_base_s = 0.2\nbackoff_max_s
 
 
 def http(method: str, url: str, payload: Any = None, token: str | None = None,
-         headers: dict[str, str] | None = None, raw: bytes | None = None) -> tuple[int, Any, dict[str, str]]:
-    """One request; returns (status, decoded JSON or bytes, headers). Never raises for an HTTP status."""
+         headers: dict[str, str] | None = None, raw: bytes | None = None) -> tuple[int, Any, Message]:
+    """One request; returns (status, decoded JSON or bytes, headers, case-insensitive). Never raises for a status."""
     data = raw if raw is not None else (json.dumps(payload).encode() if payload is not None else None)
     hdrs = dict(headers or {})
     if payload is not None:
@@ -29,10 +30,10 @@ def http(method: str, url: str, payload: Any = None, token: str | None = None,
     req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
-            status, body, rh = resp.status, resp.read(), dict(resp.headers)
+            status, body, rh = resp.status, resp.read(), resp.headers
     except urllib.error.HTTPError as err:
-        status, body, rh = err.code, err.read(), dict(err.headers)
-    if rh.get("Content-Type", "").startswith("application/json"):
+        status, body, rh = err.code, err.read(), err.headers
+    if (rh.get("Content-Type") or "").startswith("application/json"):
         return status, json.loads(body), rh
     return status, body, rh
 

@@ -1,0 +1,92 @@
+"""The hub's aiohttp application, assembled by one factory that the CLI and the tests use as it is.
+
+The store is opened and the status poller started in a cleanup context; every failure answers `{error, detail}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from protocol.http_errors import ApiError, error_middleware
+
+from . import routes_admin, routes_sync
+from .blobs import BlobStore
+from .config import HubConfig
+from .down_feed import DownFeed
+from .errors import HubError
+from .keys_store import load_admin_token, renew_trust_if_due
+from .services import HUB, Hub
+from .status_poller import StatusPoller
+from .store import HubStore
+
+log = logging.getLogger(__name__)
+
+# Bodies are read with explicit caps in the handlers (64 KiB JSON, 8 MiB batches, streamed blobs); this only
+# bounds what aiohttp itself would buffer.
+CLIENT_MAX_SIZE = 8 * 1024 * 1024 + 1024
+
+
+@web.middleware
+async def hub_error_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Domain errors become the contract's `{error, detail}`; a bug becomes a 500 in the same shape."""
+    try:
+        return await handler(request)
+    except HubError as exc:
+        if exc.status >= 500:
+            log.error("%s %s failed: %s", request.method, request.path, exc.detail)
+        raise ApiError(exc.status, exc.code, exc.detail, **exc.extra) from None
+    except (web.HTTPException, asyncio.CancelledError):
+        raise
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        raise ApiError(500, "internal_error", "the hub failed to handle this request; see its log") from None
+
+
+def create_app(config: HubConfig) -> web.Application:
+    """The hub for the data dir in `config`, which `village-hub init` has prepared."""
+    keys = renew_trust_if_due(config.data_dir)
+    store = HubStore(config.db_path)
+    hub = Hub(
+        config=config,
+        keys=keys,
+        admin_token=load_admin_token(config.data_dir),
+        store=store,
+        down=DownFeed(store, keys.signing),
+        blobs=BlobStore(config.blobs_dir, store),
+        poller=StatusPoller(config, store),
+    )
+    app = web.Application(
+        middlewares=[error_middleware, hub_error_middleware], client_max_size=CLIENT_MAX_SIZE
+    )
+    app[HUB] = hub
+    app.add_routes(routes_sync.routes)
+    app.add_routes(routes_admin.routes)
+    app.cleanup_ctx.append(_storage)
+    app.cleanup_ctx.append(_poller)
+    return app
+
+
+async def _storage(app: web.Application) -> AsyncIterator[None]:
+    store = app[HUB].store
+    await store.open()
+    try:
+        yield
+    finally:
+        await store.close()
+
+
+async def _poller(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[HUB].poller.run(), name="status-poller")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,77 @@
+"""Who may call what: the admin bearer token for staff routes, signed requests for an edge's sync routes.
+
+Tokens and keys are compared in constant time; every refusal is `{error, detail}` with 401 or 403.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from aiohttp import web
+
+from protocol.errors import ProtocolError
+from protocol.http_errors import ApiError
+from protocol.request_auth import HEADER, verify_request
+
+from .errors import NotFound
+from .models import Village
+from .services import HUB
+from .validate import require_village_id
+
+log = logging.getLogger(__name__)
+
+ADMIN_COOKIE = "vn_admin"
+
+
+def _unauthorized(detail: str, code: str = "unauthorized") -> ApiError:
+    err = ApiError(401, code, detail)
+    err.headers["WWW-Authenticate"] = 'Bearer realm="villagenet-hub"'
+    return err
+
+
+def token_ok(request: web.Request, candidate: str | None) -> bool:
+    if not candidate:
+        return False
+    expected = request.app[HUB].admin_token
+    return hmac.compare_digest(candidate.encode("utf-8"), expected.encode("utf-8"))
+
+
+def bearer_token(request: web.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def require_admin(request: web.Request) -> None:
+    """Staff API routes take the bearer token only (no cookie), so a cross-site form cannot act as staff."""
+    if not token_ok(request, bearer_token(request)):
+        raise _unauthorized("this route needs `Authorization: Bearer <token>` with the token from admin.token")
+
+
+async def authenticate_edge(request: web.Request, village_id: str, body: bytes) -> Village:
+    """The village of a signed sync request, if the signer is the key enrolled for it."""
+    hub = request.app[HUB]
+    require_village_id(village_id)
+    village = await hub.store.get_village(village_id)
+    if village is None:
+        raise NotFound(f"no village {village_id} is registered at this hub", "unknown_village")
+    header = request.headers.get(HEADER)
+    if not header:
+        raise _unauthorized(f"sync requests must carry a {HEADER} header", "unsigned")
+    signer: bytes | None = None
+    detail = ""
+    # The edge signs the path and query it sent; accept the decoded form too, in case a proxy normalised it.
+    for path_qs in dict.fromkeys((request.raw_path, request.path_qs)):
+        try:
+            signer = verify_request(header, request.method, path_qs, body)
+            break
+        except ProtocolError as exc:
+            detail = exc.detail
+    if signer is None:
+        log.warning("refused sync request for village %s: %s", village_id, detail)
+        raise _unauthorized(f"the request signature is not valid: {detail}", "bad_signature")
+    if village.edge_key is None or not hmac.compare_digest(signer, village.edge_key):
+        log.warning("refused sync request for village %s: key is not the enrolled one", village_id)
+        raise ApiError(403, "unknown_key", f"the signing key is not enrolled for village {village_id}")
+    await hub.mark_synced(village_id)
+    return village

@@ -1,0 +1,132 @@
+"""The `village-hub` command: init a data dir, serve the hub, register villages (also while it serves).
+
+Exit codes: 0 success, 2 bad usage or bad input (one line on stderr saying why), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from .config import ConfigError, HubConfig, parse_listen, settings_help
+from .down_feed import DownFeed
+from .errors import HubError
+from .keys_store import init_hub, load_hub_keys
+from .registry import add_village
+from .store import HubStore
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # The contract wants one line on stderr for bad usage, not argparse's usage block.
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+class _PathOnlyAccessLog(AbstractAccessLogger):
+    """Access log without query strings: `/admin/?token=` must not end up in the journal."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info("%s %s %s %s %.3fs", request.remote, request.method, request.path, response.status, time)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="village-hub", description="The VillageNet city hub.",
+                epilog="settings in DATA/config.toml:\n" + settings_help(),
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    init = sub.add_parser("init", help="create the hub's keys, trust document, admin token and database")
+    init.add_argument("--data", required=True, type=Path)
+    init.add_argument("--name", help="the hub's name, shown to edges in the trust document")
+    serve = sub.add_parser("serve", help="run the hub")
+    serve.add_argument("--data", required=True, type=Path)
+    serve.add_argument("--listen", help="HOST:PORT (default from config.toml, else 127.0.0.1:8700)")
+    village = sub.add_parser("village", help="manage villages")
+    vsub = village.add_subparsers(dest="village_command", required=True, parser_class=_Parser)
+    add = vsub.add_parser("add", help="register a village (creates its town when new)")
+    add.add_argument("--data", required=True, type=Path)
+    add.add_argument("--id", required=True, dest="village_id")
+    add.add_argument("--name", required=True)
+    add.add_argument("--town")
+    add.add_argument("--edge-url", help="where the hub pulls the village's status, e.g. http://10.1.2.3:8600")
+    return p
+
+
+async def _with_store(data_dir: Path) -> HubStore:
+    store = HubStore(data_dir / "hub.db")
+    await store.open()
+    return store
+
+
+def _init(args: argparse.Namespace) -> int:
+    for line in init_hub(args.data, args.name):
+        print(line)
+
+    async def create_db() -> None:
+        await (await _with_store(args.data)).close()
+
+    asyncio.run(create_db())
+    print(f"database ready at {args.data / 'hub.db'}")
+    return EXIT_OK
+
+
+def _village_add(args: argparse.Namespace) -> int:
+    async def run() -> str:
+        store = await _with_store(args.data)
+        try:
+            result = await add_village(store, DownFeed(store), args.village_id, args.name, args.town, args.edge_url)
+        finally:
+            await store.close()
+        v = result.village
+        if not result.created:
+            return f"village {v.id} already registered; name and edge url updated"
+        town = f"new town {v.town_id}" if result.town_created else f"town {v.town_id}"
+        return f"added village {v.id} ({v.name}) in {town}; {result.backfilled} live notices queued for it"
+
+    print(asyncio.run(run()))
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .app import create_app  # the web app is only needed here
+
+    args.data.mkdir(parents=True, exist_ok=True)
+    config = HubConfig.load(args.data, listen=args.listen)
+    host, port = parse_listen(config.listen)
+    load_hub_keys(args.data)  # a clear "run init first" before anything starts
+    app = create_app(config)
+    logging.getLogger(__name__).info("hub serving %s on http://%s:%d/", args.data, host, port)
+    # run_app turns SIGINT and SIGTERM into a clean shutdown (cleanup contexts run, the database closes).
+    web.run_app(app, host=host, port=port, print=None, access_log_class=_PathOnlyAccessLog,
+                handler_cancellation=True, shutdown_timeout=2.0)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    # Only the server logs its work; the one-shot commands print their result and stay quiet otherwise.
+    level = logging.INFO if args.command == "serve" else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "init":
+            return _init(args)
+        if args.command == "serve":
+            return _serve(args)
+        args.data.mkdir(parents=True, exist_ok=True)
+        return _village_add(args)
+    except (HubError, ConfigError) as exc:
+        status = getattr(exc, "status", 400)
+        detail = getattr(exc, "detail", str(exc))
+        print(f"village-hub: {detail}", file=sys.stderr)
+        return EXIT_USAGE if status < 500 else EXIT_FAILED
+    except OSError as exc:
+        print(f"village-hub: {exc}", file=sys.stderr)
+        return EXIT_FAILED

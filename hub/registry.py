@@ -1,0 +1,174 @@
+"""The registry of towns and villages, enrollment tokens, and enrollment of a village's edge key.
+
+The provisioning CLI calls `issue_enrollment_token` (synchronously, on the hub's data dir); the token travels in
+the bundle, and the box trades it for enrollment with `POST /api/v1/enroll`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from protocol.keys import PUBLIC_KEY_LEN
+
+from .down_feed import DownFeed
+from .errors import BadInput, Conflict, Forbidden, NotFound
+from .models import Village
+from .notices import backfill_village
+from .store import HubStore
+from .validate import require_object, require_town_id, require_village_id, text_field
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TOWN = "unassigned"
+DEFAULT_TOKEN_LIFETIME_S = 30 * 24 * 3600  # as long as a provisioning bundle lives
+MAX_NAME = 100
+
+
+@dataclass(frozen=True)
+class AddResult:
+    village: Village
+    created: bool
+    town_created: bool
+    backfilled: int
+
+
+def parse_edge_url(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise BadInput(f"edge url {value!r} must be http(s)://HOST[:PORT][/PATH]", "bad_url")
+    return value.rstrip("/")
+
+
+async def add_village(
+    store: HubStore,
+    down: DownFeed,
+    village_id: str,
+    name: str,
+    town_id: str | None = None,
+    edge_url: str | None = None,
+) -> AddResult:
+    """Register a village (creating its town when new) and give it every live notice that covers it.
+
+    Adding a village that exists updates its name and edge url; moving it to another town is refused, since
+    the notices it holds were chosen by its town.
+    """
+    require_village_id(village_id)
+    clean_name = text_field({"name": name}, "name", MAX_NAME)
+    assert clean_name is not None
+    if town_id is not None:
+        require_town_id(town_id, "town")
+    url = parse_edge_url(edge_url)
+    async with store.transaction() as tx:
+        existing = await tx.get_village(village_id)
+        if existing is not None:
+            if town_id is not None and town_id != existing.town_id:
+                raise Conflict(
+                    f"village {village_id} belongs to town {existing.town_id}, not {town_id}", "town_mismatch"
+                )
+            await tx.update_village(village_id, clean_name, url if url is not None else existing.edge_url)
+            village = await tx.get_village(village_id)
+            assert village is not None
+            return AddResult(village, created=False, town_created=False, backfilled=0)
+        town = town_id or DEFAULT_TOWN
+        town_created = await tx.ensure_town(town, town)
+        await tx.insert_village(village_id, clean_name, town, url)
+        village = await tx.get_village(village_id)
+        assert village is not None
+        backfilled = await backfill_village(tx, down, village)
+    log.info("village %s added to town %s (%d live notices queued)", village_id, town, backfilled)
+    return AddResult(village, created=True, town_created=town_created, backfilled=backfilled)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def async_issue_enrollment_token(
+    store: HubStore, village_id: str, lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S
+) -> tuple[str, Village]:
+    """A fresh one-box token for the village; it replaces any earlier token (only its hash is stored)."""
+    require_village_id(village_id)
+    if lifetime_s <= 0:
+        raise BadInput("token lifetime must be positive", "bad_lifetime")
+    token = secrets.token_urlsafe(24)
+    async with store.transaction() as tx:
+        if await tx.get_village(village_id) is None:
+            raise NotFound(f"no village {village_id}; add it with `village-hub village add` first", "unknown_village")
+        await tx.set_enroll_token(village_id, _token_hash(token), tx.now + lifetime_s)
+        village = await tx.get_village(village_id)
+    assert village is not None
+    return token, village
+
+
+def issue_enrollment_token(
+    data_dir: Path, village_id: str, lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S
+) -> tuple[str, Village]:
+    """Synchronous form for CLIs: opens the hub's database in `data_dir` (safe while the hub runs)."""
+
+    async def run() -> tuple[str, Village]:
+        store = HubStore(data_dir / "hub.db")
+        await store.open()
+        try:
+            return await async_issue_enrollment_token(store, village_id, lifetime_s)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def parse_enroll_request(raw: Any) -> tuple[str, str, bytes]:
+    body = require_object(raw)
+    for name in ("village_id", "token", "public_key"):
+        if name not in body:
+            raise BadInput(f"the field {name!r} is missing", "missing_field")
+        if not isinstance(body[name], str):
+            raise BadInput(f"the field {name!r} must be a string", "wrong_type")
+    village_id = require_village_id(body["village_id"], "village_id")
+    token = body["token"]
+    if not 1 <= len(token) <= 200:
+        raise BadInput("the token must have 1 to 200 characters", "bad_token")
+    text = body["public_key"]
+    try:
+        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise BadInput("public_key must be urlsafe base64", "bad_key") from None
+    if len(key) != PUBLIC_KEY_LEN:
+        raise BadInput(f"public_key must be {PUBLIC_KEY_LEN} bytes of Ed25519 public key", "bad_key")
+    return village_id, token, key
+
+
+async def enroll(store: HubStore, village_id: str, token: str, public_key: bytes) -> Village:
+    """Bind `public_key` to the village with its token. Same key again: same answer. Another key: 409."""
+    async with store.transaction() as tx:
+        village = await tx.get_village(village_id)
+        # One refusal for unknown village and wrong token, so tokens cannot be probed village by village.
+        if village is None or village.enroll_token_hash is None or not hmac.compare_digest(
+            village.enroll_token_hash, _token_hash(token)
+        ):
+            log.warning("enrollment refused for village %s: bad token", village_id)
+            raise Forbidden("the enrollment token is not valid for this village; make a new bundle", "bad_token")
+        if village.token_used_by is not None:
+            if hmac.compare_digest(village.token_used_by, public_key):
+                return village
+            log.warning("enrollment refused for village %s: token already used by another key", village_id)
+            raise Conflict("this enrollment token was already used by another box; make a new bundle", "token_used")
+        if village.token_expires_at is not None and village.token_expires_at < tx.now:
+            log.warning("enrollment refused for village %s: token expired", village_id)
+            raise Forbidden("the enrollment token has expired; make a new bundle", "token_expired")
+        await tx.set_enrolled(village_id, public_key)
+        enrolled = await tx.get_village(village_id)
+    assert enrolled is not None
+    log.info("village %s enrolled node %s", village_id, enrolled.node_id)
+    return enrolled

@@ -1,0 +1,39 @@
+"""Replies to residents' submissions: stored at the hub and sent down to the village the submission came from.
+
+The reply travels as a hub-owned `reply` record, {submission_id, text, by, at}, in that village's down feed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from protocol.records import put
+
+from .down_feed import DownFeed
+from .errors import NotFound
+from .models import Reply
+from .store import HubStore
+from .validate import require_object, require_uuid, rfc3339, text_field
+
+MAX_TEXT = 2000
+MAX_BY = 100
+DEFAULT_BY = "市级平台"
+
+
+async def add_reply(store: HubStore, down: DownFeed, submission_id: str, raw: Any) -> Reply:
+    require_uuid(submission_id, "the submission id")
+    body = require_object(raw)
+    text = text_field(body, "text", MAX_TEXT)
+    by = text_field(body, "by", MAX_BY, required=False) or DEFAULT_BY
+    assert text is not None
+    reply_id = str(uuid.uuid4())
+    async with store.transaction() as tx:
+        sub = await tx.get_submission(submission_id)
+        if sub is None:
+            raise NotFound(f"the hub holds no submission {submission_id}", "unknown_submission")
+        op = put("reply", reply_id, {"submission_id": submission_id, "text": text, "by": by, "at": rfc3339(tx.now)})
+        heads = await down.append(tx, {sub.village_id: [op]})
+        await tx.insert_reply(reply_id, submission_id, sub.village_id, text, by, heads[sub.village_id].seq)
+        reply = Reply(reply_id, submission_id, sub.village_id, text, by, tx.now, heads[sub.village_id].seq)
+    return reply

@@ -1,0 +1,131 @@
+"""HTTP routes used by village edges: trust, enrollment, the two feeds and content-addressed blobs.
+
+Handlers parse and answer; verification and storage live in registry, down_feed, up_feed and blobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import BinaryIO
+
+from aiohttp import web
+
+from protocol.feed import BATCH_LIMITS
+from protocol.http_errors import ApiError, read_body, read_json
+from protocol.records import is_sha256_hex
+
+from . import registry, up_feed
+from .auth import authenticate_edge
+from .blobs import parse_range
+from .services import HUB
+from .validate import float_param, int_param
+
+MAX_JSON = 64 * 1024
+MSGPACK = "application/x-msgpack"
+_SEQ_MAX = 2**62
+_CHUNK = 256 * 1024
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v1/trust")
+async def trust(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[HUB].keys.trust_raw, content_type=MSGPACK,
+                        headers={"Cache-Control": "no-cache"})
+
+
+@routes.post("/api/v1/enroll")
+async def enroll(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    village_id, token, key = registry.parse_enroll_request(await read_json(request, MAX_JSON))
+    village = await registry.enroll(hub.store, village_id, token, key)
+    trust_b64 = base64.urlsafe_b64encode(hub.keys.trust_raw).decode("ascii")
+    return web.json_response({"village_id": village.id, "trust": trust_b64, "node_id": village.node_id})
+
+
+@routes.get("/api/v1/sync/{village}/down")
+async def down(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    village = await authenticate_edge(request, request.match_info["village"], b"")
+    cfg = hub.config
+    after = int_param(request.query.get("after"), "after", 0, 0, _SEQ_MAX)
+    # Asking for more than the hub sends, or a longer wait than it holds, is granted as much as it allows.
+    max_bytes = min(int_param(request.query.get("max_bytes"), "max_bytes", cfg.down_batch_max_bytes, 1, _SEQ_MAX),
+                    cfg.down_batch_max_bytes)
+    wait = float_param(request.query.get("wait"), "wait", 0.0, 0.0, cfg.longpoll_max_s)
+    if wait > 0:
+        await hub.down.wait_for_new(village.id, after, wait)
+    data = await hub.down.batch(village.id, after, max_bytes)
+    return web.Response(body=data, content_type=MSGPACK, headers={"Cache-Control": "no-store"})
+
+
+@routes.get("/api/v1/sync/{village}/up")
+async def up_position(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    village = await authenticate_edge(request, request.match_info["village"], b"")
+    head = await hub.store.up_head(village.id)
+    return web.json_response({"seq": head.seq, "hash": head.hash.hex()})
+
+
+@routes.post("/api/v1/sync/{village}/up")
+async def up_push(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    data = await read_body(request, BATCH_LIMITS.max_bytes)
+    village = await authenticate_edge(request, request.match_info["village"], data)
+    head = await up_feed.receive_up_batch(hub.store, village, data)
+    return web.json_response({"have": head.seq})
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+@routes.get("/content/{sha256}")
+async def content(request: web.Request) -> web.StreamResponse:
+    """A blob by its SHA-256, with a strong ETag, one byte range and a long cache life (it never changes)."""
+    hub = request.app[HUB]
+    sha = request.match_info["sha256"]
+    if not is_sha256_hex(sha):
+        raise ApiError(400, "bad_sha256", "a content name must be 64 lowercase hex digits")
+    path = hub.blobs.path_for(sha)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ApiError(404, "not_found", f"no blob {sha} is stored at the hub") from None
+    etag = f'"{sha}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable", "Accept-Ranges": "bytes"}
+    inm = request.headers.get("If-None-Match")
+    if inm is not None and _etag_matches(inm, etag):
+        return web.Response(status=304, headers=headers)
+    meta = await hub.store.blob_meta(sha)
+    headers["Content-Type"] = meta[1] if meta else "application/octet-stream"
+    if_range = request.headers.get("If-Range")
+    wanted = parse_range(request.headers.get("Range"), size) if if_range in (None, etag) else None
+    if wanted == "unsatisfiable":
+        err = ApiError(416, "range_not_satisfiable", f"the blob has {size} bytes")
+        err.headers["Content-Range"] = f"bytes */{size}"
+        raise err
+    status, first, last = 200, 0, size - 1
+    if isinstance(wanted, tuple):
+        status, (first, last) = 206, wanted
+        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    resp = web.StreamResponse(status=status, headers=headers)
+    resp.content_length = last - first + 1
+    await resp.prepare(request)
+    if request.method != "HEAD" and last >= first:
+        handle: BinaryIO = await asyncio.to_thread(open, path, "rb")
+        try:
+            await asyncio.to_thread(handle.seek, first)
+            left = last - first + 1
+            while left > 0:
+                chunk = await asyncio.to_thread(handle.read, min(_CHUNK, left))
+                if not chunk:
+                    break  # the file cannot shrink (content-addressed), but never loop forever
+                await resp.write(chunk)
+                left -= len(chunk)
+        finally:
+            handle.close()
+    await resp.write_eof()
+    return resp

@@ -1,0 +1,45 @@
+"""What the hub's handlers share: config, keys, store, feeds, blobs and poller, under one typed app key.
+
+Built once by `create_app`; the store is opened and the poller started by the app's cleanup context.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from .blobs import BlobStore
+from .config import HubConfig
+from .down_feed import DownFeed
+from .keys_store import HubKeys
+from .status_poller import StatusPoller
+from .store import HubStore
+
+# last_sync_at is written at most this often per village: a long poll every 20 s need not be a disk write.
+SYNC_MARK_EVERY_S = 10.0
+
+
+@dataclass
+class Hub:
+    config: HubConfig
+    keys: HubKeys
+    admin_token: str
+    store: HubStore
+    down: DownFeed
+    blobs: BlobStore
+    poller: StatusPoller
+    _sync_marked: dict[str, float] = field(default_factory=dict)
+
+    async def mark_synced(self, village_id: str) -> None:
+        """Remember that the village's edge just talked to us (shown as last_sync_at)."""
+        current = time.monotonic()
+        if current - self._sync_marked.get(village_id, float("-inf")) < SYNC_MARK_EVERY_S:
+            return
+        self._sync_marked[village_id] = current
+        async with self.store.transaction() as tx:
+            await tx.touch_last_sync(village_id)
+
+
+HUB = web.AppKey("hub", Hub)

@@ -1,0 +1,170 @@
+"""The hub's storage behind a narrow async interface: reads here, writes through `transaction()` (see store_tx).
+
+SQLite with one writer (protocol.database); a city that outgrows one machine can put PostgreSQL behind the same
+methods without touching the sync logic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from protocol.database import Database
+from protocol.feed import GENESIS
+
+from .models import VILLAGE_COLUMNS, VILLAGE_FROM, Head, Notice, Reply, StatusRow, Submission, Village
+from .schema import SCHEMA
+from .store_tx import Tx
+from .validate import now
+
+
+class HubStore:
+    def __init__(self, path: Path) -> None:
+        self._db = Database(path)
+
+    async def open(self) -> None:
+        await self._db.open(SCHEMA)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """One write transaction; its after-commit hooks run once it is durably committed."""
+        async with self._db.write() as conn:
+            tx = Tx(conn, now())
+            yield tx
+        tx.committed()
+
+    # villages
+
+    async def get_village(self, village_id: str) -> Village | None:
+        row = await self._db.fetchone(f"SELECT {VILLAGE_COLUMNS} FROM {VILLAGE_FROM} WHERE v.id = ?", (village_id,))
+        return Village.from_row(row) if row else None
+
+    async def list_villages(self, after_id: str = "", limit: int = 1000) -> list[Village]:
+        rows = await self._db.fetchall(
+            f"SELECT {VILLAGE_COLUMNS} FROM {VILLAGE_FROM} WHERE v.id > ? ORDER BY v.id LIMIT ?", (after_id, limit)
+        )
+        return [Village.from_row(r) for r in rows]
+
+    async def villages_to_poll(self) -> list[Village]:
+        rows = await self._db.fetchall(
+            f"SELECT {VILLAGE_COLUMNS} FROM {VILLAGE_FROM} WHERE v.edge_url IS NOT NULL ORDER BY v.id"
+        )
+        return [Village.from_row(r) for r in rows]
+
+    async def count_villages(self) -> int:
+        return int(await self._db.fetchvalue("SELECT count(*) FROM villages", default=0))
+
+    # feeds
+
+    async def down_head(self, village_id: str) -> Head:
+        row = await self._db.fetchone(
+            "SELECT seq, hash FROM down_entries WHERE village_id = ? ORDER BY seq DESC LIMIT 1", (village_id,)
+        )
+        return Head(row["seq"], row["hash"]) if row else Head(0, GENESIS)
+
+    async def down_entries_after(
+        self, village_id: str, after: int, limit: int
+    ) -> list[tuple[int, bytes, bytes, bytes]]:
+        """(seq, prev, op msgpack, hash) of the entries after `after`, in order."""
+        rows = await self._db.fetchall(
+            "SELECT seq, prev, op, hash FROM down_entries WHERE village_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (village_id, after, limit),
+        )
+        return [(r["seq"], r["prev"], r["op"], r["hash"]) for r in rows]
+
+    async def down_heads(self) -> dict[str, int]:
+        rows = await self._db.fetchall(
+            "SELECT v.id AS id, coalesce(max(d.seq), 0) AS seq FROM villages v "
+            "LEFT JOIN down_entries d ON d.village_id = v.id GROUP BY v.id ORDER BY v.id"
+        )
+        return {r["id"]: r["seq"] for r in rows}
+
+    async def up_head(self, village_id: str) -> Head:
+        row = await self._db.fetchone("SELECT seq, hash FROM up_heads WHERE village_id = ?", (village_id,))
+        return Head(row["seq"], row["hash"]) if row else Head(0, GENESIS)
+
+    # notices
+
+    async def get_notice(self, notice_id: str) -> Notice | None:
+        row = await self._db.fetchone("SELECT * FROM notices WHERE id = ?", (notice_id,))
+        return Notice.from_row(row) if row else None
+
+    async def list_notices(self, state: str | None, before_n: int | None, limit: int) -> list[Notice]:
+        """Newest first; `before_n` is the cursor of the previous page."""
+        sql = "SELECT * FROM notices WHERE 1 = 1"
+        params: list[Any] = []
+        if state is not None:
+            sql += " AND state = ?"
+            params.append(state)
+        if before_n is not None:
+            sql += " AND n < ?"
+            params.append(before_n)
+        rows = await self._db.fetchall(sql + " ORDER BY n DESC LIMIT ?", [*params, limit])
+        return [Notice.from_row(r) for r in rows]
+
+    # submissions and replies
+
+    async def get_submission(self, submission_id: str) -> Submission | None:
+        row = await self._db.fetchone("SELECT * FROM submissions WHERE id = ?", (submission_id,))
+        return Submission.from_row(row) if row else None
+
+    async def list_submissions(self, village_id: str | None, before_n: int | None, limit: int) -> list[Submission]:
+        """Newest first; `before_n` is the cursor of the previous page."""
+        sql = "SELECT * FROM submissions WHERE 1 = 1"
+        params: list[Any] = []
+        if village_id is not None:
+            sql += " AND village_id = ?"
+            params.append(village_id)
+        if before_n is not None:
+            sql += " AND n < ?"
+            params.append(before_n)
+        rows = await self._db.fetchall(sql + " ORDER BY n DESC LIMIT ?", [*params, limit])
+        return [Submission.from_row(r) for r in rows]
+
+    async def replies_for(self, submission_ids: list[str]) -> dict[str, list[Reply]]:
+        out: dict[str, list[Reply]] = {sid: [] for sid in submission_ids}
+        if not submission_ids:
+            return out
+        marks = ",".join("?" * len(submission_ids))
+        rows = await self._db.fetchall(
+            f"SELECT * FROM replies WHERE submission_id IN ({marks}) ORDER BY n", submission_ids
+        )
+        for r in rows:
+            out[r["submission_id"]].append(Reply.from_row(r))
+        return out
+
+    async def count_submissions(self) -> int:
+        return int(await self._db.fetchvalue("SELECT count(*) FROM submissions", default=0))
+
+    # blobs and status
+
+    async def blob_meta(self, sha256: str) -> tuple[int, str] | None:
+        row = await self._db.fetchone("SELECT size, mime FROM blobs WHERE sha256 = ?", (sha256,))
+        return (row["size"], row["mime"]) if row else None
+
+    async def status_rows(self) -> dict[str, StatusRow]:
+        rows = await self._db.fetchall("SELECT * FROM status")
+        return {r["village_id"]: StatusRow.from_row(r) for r in rows}
+
+    async def status_history(self, village_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        rows = await self._db.fetchall(
+            "SELECT at, ok, error, latency_ms, summary FROM status_history WHERE village_id = ? "
+            "ORDER BY n DESC LIMIT ?",
+            (village_id, limit),
+        )
+        return [
+            {
+                "at": r["at"],
+                "ok": bool(r["ok"]),
+                "error": r["error"],
+                "latency_ms": r["latency_ms"],
+                "summary": json.loads(r["summary"]) if r["summary"] else None,
+            }
+            for r in rows
+        ]

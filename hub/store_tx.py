@@ -1,0 +1,277 @@
+"""Everything the hub writes, as methods of one open write transaction (`Tx`).
+
+Domain modules do their logic between these calls, so a publish, an up batch or a village add commits whole or
+not at all. A PostgreSQL store would offer the same methods over its own transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import aiosqlite
+
+from protocol import codec
+from protocol.feed import GENESIS, Entry
+
+from .models import VILLAGE_COLUMNS, VILLAGE_FROM, Head, Notice, Submission, Village
+
+STATUS_HISTORY_KEEP = 200
+
+
+class Tx:
+    def __init__(self, conn: aiosqlite.Connection, now: float) -> None:
+        self._conn = conn
+        self.now = now
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run `fn` once the transaction is committed (wake long polls only for what is on disk)."""
+        self._after_commit.append(fn)
+
+    def committed(self) -> None:
+        for fn in self._after_commit:
+            fn()
+
+    async def _one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        async with self._conn.execute(sql, tuple(params)) as cur:
+            return await cur.fetchone()
+
+    async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self._conn.execute(sql, tuple(params)) as cur:
+            return list(await cur.fetchall())
+
+    async def _exec(self, sql: str, params: Iterable[Any] = ()) -> int:
+        async with self._conn.execute(sql, tuple(params)) as cur:
+            return cur.rowcount
+
+    # registry
+
+    async def get_village(self, village_id: str) -> Village | None:
+        row = await self._one(f"SELECT {VILLAGE_COLUMNS} FROM {VILLAGE_FROM} WHERE v.id = ?", (village_id,))
+        return Village.from_row(row) if row else None
+
+    async def ensure_town(self, town_id: str, name: str) -> bool:
+        """Create the town when new; True if it was created."""
+        n = await self._exec(
+            "INSERT OR IGNORE INTO towns (id, name, created_at) VALUES (?, ?, ?)", (town_id, name, self.now)
+        )
+        return n > 0
+
+    async def insert_village(self, village_id: str, name: str, town_id: str, edge_url: str | None) -> None:
+        await self._exec(
+            "INSERT INTO villages (id, name, town_id, edge_url, created_at) VALUES (?, ?, ?, ?, ?)",
+            (village_id, name, town_id, edge_url, self.now),
+        )
+
+    async def update_village(self, village_id: str, name: str, edge_url: str | None) -> None:
+        await self._exec("UPDATE villages SET name = ?, edge_url = ? WHERE id = ?", (name, edge_url, village_id))
+
+    async def set_enroll_token(self, village_id: str, token_hash: str, expires_at: float) -> None:
+        # A new token replaces the old one and frees it for a new box: the old box's key stays enrolled only
+        # until the new box enrolls.
+        await self._exec(
+            "UPDATE villages SET enroll_token_hash = ?, token_expires_at = ?, token_used_by = NULL WHERE id = ?",
+            (token_hash, expires_at, village_id),
+        )
+
+    async def set_enrolled(self, village_id: str, key: bytes) -> None:
+        """Bind the key; a key other than the enrolled one is a new box, whose up feed starts at seq 1 again."""
+        row = await self._one("SELECT edge_key FROM villages WHERE id = ?", (village_id,))
+        if row is not None and row["edge_key"] is not None and row["edge_key"] != key:
+            await self._exec("UPDATE villages SET up_epoch = up_epoch + 1 WHERE id = ?", (village_id,))
+            await self._exec("DELETE FROM up_heads WHERE village_id = ?", (village_id,))
+        await self._exec(
+            "UPDATE villages SET edge_key = ?, token_used_by = ?, enrolled_at = ? WHERE id = ?",
+            (key, key, self.now, village_id),
+        )
+
+    async def touch_last_sync(self, village_id: str) -> None:
+        await self._exec("UPDATE villages SET last_sync_at = ? WHERE id = ?", (self.now, village_id))
+
+    async def villages_in_scope(self, scope: str) -> list[str]:
+        """Ids of the villages a scope covers now: `city`, `town:ID` or `village:ID`."""
+        kind, _, ident = scope.partition(":")
+        if kind == "city":
+            rows = await self._all("SELECT id FROM villages ORDER BY id")
+        elif kind == "town":
+            rows = await self._all("SELECT id FROM villages WHERE town_id = ? ORDER BY id", (ident,))
+        elif kind == "village":
+            rows = await self._all("SELECT id FROM villages WHERE id = ?", (ident,))
+        else:
+            raise ValueError(f"unknown scope {scope!r}")
+        return [r["id"] for r in rows]
+
+    async def scope_target_exists(self, scope: str) -> bool:
+        kind, _, ident = scope.partition(":")
+        if kind == "city":
+            return True
+        table = {"town": "towns", "village": "villages"}.get(kind)
+        if table is None:
+            return False
+        return await self._one(f"SELECT 1 FROM {table} WHERE id = ?", (ident,)) is not None
+
+    # down feed
+
+    async def down_head(self, village_id: str) -> Head:
+        row = await self._one(
+            "SELECT seq, hash FROM down_entries WHERE village_id = ? ORDER BY seq DESC LIMIT 1", (village_id,)
+        )
+        return Head(row["seq"], row["hash"]) if row else Head(0, GENESIS)
+
+    async def insert_down_entries(self, village_id: str, entries: list[Entry]) -> None:
+        await self._conn.executemany(
+            "INSERT INTO down_entries (village_id, seq, prev, hash, op, appended_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [(village_id, e.seq, e.prev, e.hash, codec.encode(e.op), self.now) for e in entries],
+        )
+
+    # up feed
+
+    async def up_head(self, village_id: str) -> Head:
+        row = await self._one("SELECT seq, hash FROM up_heads WHERE village_id = ?", (village_id,))
+        return Head(row["seq"], row["hash"]) if row else Head(0, GENESIS)
+
+    async def set_up_head(self, village_id: str, head: Head) -> None:
+        await self._exec(
+            "INSERT INTO up_heads (village_id, seq, hash) VALUES (?, ?, ?) "
+            "ON CONFLICT (village_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            (village_id, head.seq, head.hash),
+        )
+
+    async def insert_up_entries(self, village_id: str, entries: list[Entry]) -> None:
+        await self._conn.executemany(
+            "INSERT INTO up_entries (village_id, epoch, seq, prev, hash, op, received_at)"
+            " VALUES (?, (SELECT up_epoch FROM villages WHERE id = ?), ?, ?, ?, ?, ?)",
+            [(village_id, village_id, e.seq, e.prev, e.hash, codec.encode(e.op), self.now) for e in entries],
+        )
+
+    async def insert_submission(self, sub: Submission) -> bool:
+        """Store a submission unless its id is already held; True if it was new."""
+        n = await self._exec(
+            "INSERT INTO submissions (id, village_id, kind, device_id, body, created_at, received_at, up_seq)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            (
+                sub.id,
+                sub.village_id,
+                sub.kind,
+                sub.device_id,
+                json.dumps(sub.body, ensure_ascii=False),
+                sub.created_at,
+                sub.received_at,
+                sub.up_seq,
+            ),
+        )
+        return n > 0
+
+    async def put_edge_record(self, village_id: str, op: dict[str, Any]) -> None:
+        await self._exec(
+            "INSERT INTO edge_records (village_id, kind, id, body, blobs, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (village_id, kind, id) DO UPDATE SET body = excluded.body, blobs = excluded.blobs, "
+            "updated_at = excluded.updated_at",
+            (village_id, op["kind"], op["id"], _json(op["body"]), _json(op["blobs"]), self.now),
+        )
+
+    async def delete_edge_record(self, village_id: str, kind: str, record_id: str) -> None:
+        await self._exec(
+            "DELETE FROM edge_records WHERE village_id = ? AND kind = ? AND id = ?", (village_id, kind, record_id)
+        )
+
+    # notices
+
+    async def insert_notice(self, notice: Notice) -> None:
+        await self._exec(
+            "INSERT INTO notices (id, title, body, area, priority, scope, state, created_at, expires_at, attachments)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                notice.id,
+                notice.title,
+                notice.body,
+                notice.area,
+                notice.priority,
+                notice.scope,
+                notice.state,
+                notice.created_at,
+                notice.expires_at,
+                json.dumps(notice.attachments),
+            ),
+        )
+
+    async def get_notice(self, notice_id: str) -> Notice | None:
+        row = await self._one("SELECT * FROM notices WHERE id = ?", (notice_id,))
+        return Notice.from_row(row) if row else None
+
+    async def set_notice_state(self, notice_id: str, state: str) -> None:
+        column = {"published": "published_at", "withdrawn": "withdrawn_at"}[state]
+        await self._exec(f"UPDATE notices SET state = ?, {column} = ? WHERE id = ?", (state, self.now, notice_id))
+
+    async def live_notices(self) -> list[Notice]:
+        """Published notices that have not expired, oldest publication first."""
+        rows = await self._all(
+            "SELECT * FROM notices WHERE state = 'published' AND (expires_at IS NULL OR expires_at > ?) "
+            "ORDER BY published_at, n",
+            (self.now,),
+        )
+        return [Notice.from_row(r) for r in rows]
+
+    # replies, blobs
+
+    async def get_submission(self, submission_id: str) -> Submission | None:
+        row = await self._one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
+        return Submission.from_row(row) if row else None
+
+    async def insert_reply(
+        self, reply_id: str, submission_id: str, village_id: str, text: str, by: str, down_seq: int
+    ) -> None:
+        await self._exec(
+            "INSERT INTO replies (id, submission_id, village_id, text, by, at, down_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (reply_id, submission_id, village_id, text, by, self.now, down_seq),
+        )
+
+    async def put_blob(self, sha256: str, size: int, mime: str) -> None:
+        await self._exec(
+            "INSERT OR IGNORE INTO blobs (sha256, size, mime, created_at) VALUES (?, ?, ?, ?)",
+            (sha256, size, mime, self.now),
+        )
+
+    # status
+
+    async def record_status(
+        self,
+        village_id: str,
+        ok: bool,
+        error: str | None,
+        latency_ms: int | None,
+        document: dict[str, Any] | None,
+        summary: dict[str, Any] | None,
+    ) -> None:
+        if ok:
+            await self._exec(
+                "INSERT INTO status (village_id, last_status_at, last_attempt_at, consecutive_failures, last_error,"
+                " document) VALUES (?, ?, ?, 0, NULL, ?) ON CONFLICT (village_id) DO UPDATE SET"
+                " last_status_at = excluded.last_status_at, last_attempt_at = excluded.last_attempt_at,"
+                " consecutive_failures = 0, last_error = NULL, document = excluded.document",
+                (village_id, self.now, self.now, _json(document)),
+            )
+        else:
+            await self._exec(
+                "INSERT INTO status (village_id, last_attempt_at, consecutive_failures, last_error)"
+                " VALUES (?, ?, 1, ?) ON CONFLICT (village_id) DO UPDATE SET"
+                " last_attempt_at = excluded.last_attempt_at,"
+                " consecutive_failures = status.consecutive_failures + 1, last_error = excluded.last_error",
+                (village_id, self.now, error),
+            )
+        await self._exec(
+            "INSERT INTO status_history (village_id, at, ok, error, latency_ms, summary) VALUES (?, ?, ?, ?, ?, ?)",
+            (village_id, self.now, int(ok), error, latency_ms, _json(summary) if summary else None),
+        )
+        # Bounded history: keep the newest rows of this village only.
+        await self._exec(
+            "DELETE FROM status_history WHERE village_id = ? AND n <= (SELECT n FROM status_history"
+            " WHERE village_id = ? ORDER BY n DESC LIMIT 1 OFFSET ?)",
+            (village_id, village_id, STATUS_HISTORY_KEEP),
+        )
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

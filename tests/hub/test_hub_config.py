@@ -1,0 +1,41 @@
+"""Settings as data: defaults, DATA/config.toml, then overrides; unknown or mistyped settings are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub.config import SETTINGS, ConfigError, HubConfig
+
+
+def test_defaults_are_the_documented_ones(tmp_path: Path) -> None:
+    config = HubConfig.load(tmp_path)
+    assert config.listen == "127.0.0.1:8700"
+    assert config.status_interval_s == 15.0 and config.offline_after_missed == 3
+    assert config.longpoll_max_s == 25.0 and config.down_batch_max_bytes == 256 * 1024
+    assert config.max_blob_bytes == 2 * 1024**3
+    assert {s.name for s in SETTINGS} == {
+        "listen", "status_interval_s", "status_timeout_s", "status_concurrency", "offline_after_missed",
+        "longpoll_max_s", "down_batch_max_bytes", "max_blob_bytes",
+    }
+
+
+def test_config_toml_is_read_and_overrides_win(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('status_interval_s = 30\nlisten = "0.0.0.0:9000"\n')
+    config = HubConfig.load(tmp_path, listen="127.0.0.1:1234", status_concurrency=None)
+    assert config.status_interval_s == 30.0
+    assert config.listen == "127.0.0.1:1234"
+    assert config.status_concurrency == 16
+    assert config.listen_host_port() == ("127.0.0.1", 1234)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['nonsense = 1\n', 'status_interval_s = "fast"\n', "status_concurrency = 0\n", 'listen = "x"\n',
+     "offline_after_missed = true\n", "this is not toml"],
+)
+def test_bad_settings_are_refused_with_a_reason(tmp_path: Path, text: str) -> None:
+    (tmp_path / "config.toml").write_text(text)
+    with pytest.raises(ConfigError):
+        HubConfig.load(tmp_path)
