@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -72,3 +73,9 @@ async def error_middleware(
     except ProtocolError as exc:
         log.warning("refused %s %s: %s (%s)", request.method, request.path, exc.detail, exc.code)
         raise ApiError(_STATUS_FOR_PROTOCOL.get(exc.code, 400), exc.code, exc.detail) from None
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        # A bug still answers in the contract's shape; the traceback goes to the log, not to the client.
+        log.exception("%s %s failed", request.method, request.path)
+        raise ApiError(500, "internal_error", "the server failed to handle this request; see its log") from None
