@@ -103,8 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             e.start()
         publish_samples(hub.url, token)
         print("\nVillageNet demo is running (Ctrl-C stops it):", flush=True)
-        print(f"  hub admin page      {hub.url}/admin/   (admin token in {base / 'hub' / 'admin.token'})")
-        print(f"  hub villages (API)  {hub.url}/api/v1/villages")
+        print(f"  hub admin page      {hub.url}/admin/?token={token}")
         for (_vid, name), e in zip(VILLAGES, edges, strict=True):
             print(f"  {name} TV app       {e.url}/tv/")
             print(f"  {name} status       {e.url}/api/v1/status?format=json")
