@@ -8,7 +8,7 @@ from protocol.http_errors import ApiError, read_json
 from protocol.records import AREAS, is_sha256_hex
 
 from .notices import list_notices
-from .outbox import submission_view, submit
+from .outbox import submission_view
 from .runtime import RUNTIME
 from .status import VERSION
 from .submission_rules import MAX_SUBMISSION_BYTES, Invalid, parse_submission, parse_uuid
@@ -61,7 +61,7 @@ async def post_submission(request: web.Request) -> web.Response:
         sub = parse_submission(payload)
     except Invalid as exc:
         raise ApiError(exc.status, exc.code, exc.detail) from None
-    outcome = await submit(rt.db, state.village_id, sub)
+    outcome = await rt.outbox.submit(state.village_id, sub)
     if outcome.status == 409:
         raise ApiError(409, "conflict", f"submission {sub['id']} already exists with a different body")
     if outcome.status == 201:

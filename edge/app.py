@@ -17,6 +17,7 @@ from . import api_resident, api_status, tv_page
 from .config import EdgeConfig
 from .content_store import ContentStore
 from .discovery import DeviceTable, Discovery
+from .outbox import Outbox
 from .runtime import RUNTIME, EdgeRuntime
 from .schema import SCHEMA
 from .state_holder import StateHolder
@@ -33,7 +34,7 @@ async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
     holder = StateHolder(config.data_dir)
     content = ContentStore(config.data_dir / "content", db)
     sync = SyncClient(config, db, holder, content)
-    app[RUNTIME] = EdgeRuntime(config, db, holder, content, sync, DeviceTable(), time.time())
+    app[RUNTIME] = EdgeRuntime(config, db, Outbox(db), holder, content, sync, DeviceTable(), time.time())
     try:
         yield
     finally:

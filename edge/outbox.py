@@ -1,20 +1,25 @@
 """The submissions outbox: a resident's action is answered only after it and its up-feed entry are committed.
 
-One transaction writes the submission row and appends the entry to the up feed, so the two never disagree.
+One transaction writes the submission row and appends the entry to the up feed, so the two never disagree;
+submissions arriving together share that transaction (group commit), each answered only after it commits.
 A client-chosen id makes it idempotent: the same id and body again is 200, the same id with another body is 409.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import aiosqlite
+
 from protocol import codec, records
 from protocol.database import Database
-from protocol.feed import GENESIS, entry_hash, feed_name
+
+from .up_append import append_up_op
 
 
 @dataclass(frozen=True)
@@ -32,37 +37,65 @@ def _digest(sub: dict[str, Any]) -> str:
     return hashlib.sha256(codec.encode([sub["kind"], sub["device_id"], sub["body"]])).hexdigest()
 
 
-async def submit(db: Database, village_id: str, sub: dict[str, Any]) -> Outcome:
-    """Queue a parsed submission durably (synchronous=FULL commit) and append it to the up feed."""
+async def _queue_one(conn: aiosqlite.Connection, village_id: str, sub: dict[str, Any]) -> Outcome:
+    """Inside the group's transaction: the idempotency check, the submission row and its up entry."""
     digest = _digest(sub)
-    async with db.write() as conn:
-        async with conn.execute("SELECT digest FROM submissions WHERE id = ?", (sub["id"],)) as cur:
-            row = await cur.fetchone()
-        if row is not None:
-            if row[0] != digest:
-                return Outcome(409, sub["id"], "conflict")
-            return Outcome(200, sub["id"], "")  # state is read after the transaction
-        async with conn.execute("SELECT seq, hash FROM up_entries ORDER BY seq DESC LIMIT 1") as cur:
-            head = await cur.fetchone()
-        seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
-        created_at = now_rfc3339()
-        op = records.put(
-            "submission",
-            sub["id"],
-            {"kind": sub["kind"], "device_id": sub["device_id"], "body": sub["body"], "created_at": created_at},
-        )
-        raw_op = codec.encode(op)
-        await conn.execute(
-            "INSERT INTO up_entries (seq, prev, hash, op, size) VALUES (?, ?, ?, ?, ?)",
-            (seq, prev, entry_hash(feed_name("up", village_id), seq, prev, op), raw_op, len(raw_op)),
-        )
-        await conn.execute(
-            "INSERT INTO submissions (id, kind, device_id, body, digest, created_at, up_seq)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (sub["id"], sub["kind"], sub["device_id"], json.dumps(sub["body"], ensure_ascii=False), digest,
-             created_at, seq),
-        )
+    async with conn.execute("SELECT digest FROM submissions WHERE id = ?", (sub["id"],)) as cur:
+        row = await cur.fetchone()
+    if row is not None:
+        if row[0] != digest:
+            return Outcome(409, sub["id"], "conflict")
+        return Outcome(200, sub["id"], "")  # state is read after the transaction
+    created_at = now_rfc3339()
+    op = records.put(
+        "submission",
+        sub["id"],
+        {"kind": sub["kind"], "device_id": sub["device_id"], "body": sub["body"], "created_at": created_at},
+    )
+    seq = await append_up_op(conn, village_id, op)
+    await conn.execute(
+        "INSERT INTO submissions (id, kind, device_id, body, digest, created_at, up_seq)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (sub["id"], sub["kind"], sub["device_id"], json.dumps(sub["body"], ensure_ascii=False), digest,
+         created_at, seq),
+    )
     return Outcome(201, sub["id"], "queued")
+
+
+class Outbox:
+    """Group commit: submissions that arrive while a commit is under way share the next transaction.
+
+    Each caller is still answered only after the transaction holding its submission is committed with
+    synchronous=FULL; there are just fewer fsyncs when many STBs submit at once. The commit runs in its own
+    task, so a resident who hangs up mid-request cannot abandon a half-done write.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._pending: list[tuple[str, dict[str, Any], asyncio.Future[Outcome]]] = []
+        self._committer: asyncio.Task[None] | None = None
+
+    async def submit(self, village_id: str, sub: dict[str, Any]) -> Outcome:
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._pending.append((village_id, sub, future))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_pending(), name="outbox-commit")
+        return await asyncio.shield(future)
+
+    async def _commit_pending(self) -> None:
+        while self._pending:
+            group, self._pending = self._pending, []
+            try:
+                async with self.db.write() as conn:
+                    outcomes = [await _queue_one(conn, vid, sub) for vid, sub, _ in group]
+            except Exception as exc:  # noqa: BLE001 - every waiting resident must get an answer
+                for _, _, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, _, future), outcome in zip(group, outcomes, strict=True):
+                if not future.done():
+                    future.set_result(outcome)
 
 
 async def submission_view(db: Database, submission_id: str) -> dict[str, Any] | None:

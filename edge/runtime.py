@@ -11,6 +11,7 @@ from protocol.database import Database
 from .config import EdgeConfig
 from .content_store import ContentStore
 from .discovery import DeviceTable
+from .outbox import Outbox
 from .state_holder import StateHolder
 from .sync_client import SyncClient
 
@@ -19,6 +20,7 @@ from .sync_client import SyncClient
 class EdgeRuntime:
     config: EdgeConfig
     db: Database
+    outbox: Outbox
     holder: StateHolder
     content: ContentStore
     sync: SyncClient

@@ -101,3 +101,15 @@ async def test_an_unknown_route_answers_with_the_error_shape(edge_client):
     resp = await edge_client.get("/api/v1/nothing-here")
     assert resp.status == 404
     assert set(await resp.json()) >= {"error", "detail"}
+
+
+async def test_many_residents_submitting_at_once_each_get_one_answer_and_duplicates_count_once(edge_client, edge_dir):
+    import asyncio
+
+    subs = [feedback() for _ in range(40)]
+    # Each submission sent twice at the same moment: they land in the same group commit.
+    answers = await asyncio.gather(*(edge_client.post("/api/v1/submissions", json=s) for s in subs + subs))
+    statuses = sorted(a.status for a in answers)
+    assert statuses.count(201) == 40 and statuses.count(200) == 40
+    assert count_rows(edge_dir, "submissions") == 40
+    assert count_rows(edge_dir, "up_entries") == 40
