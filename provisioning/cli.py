@@ -16,10 +16,9 @@ from .output import write_bundle
 
 
 def _make(args: argparse.Namespace) -> int:
-    from hub.registry import issue_enrollment_token
-
     from hub.errors import HubError
     from hub.keys_store import load_hub_keys
+    from hub.registry import issue_enrollment_token
 
     hub_data = Path(args.hub_data)
     lifetime_s = int(args.days * 24 * 3600)
