@@ -20,6 +20,8 @@ from .discovery import DeviceTable, Discovery
 from .outbox import Outbox
 from .runtime import RUNTIME, EdgeRuntime
 from .schema import SCHEMA
+from .staff import api_pairing as staff_pairing
+from .staff.site import create_staff_app
 from .state_holder import StateHolder
 from .sync_client import SyncClient
 
@@ -86,4 +88,6 @@ def create_app(config: EdgeConfig) -> web.Application:
     app.add_routes(api_resident.routes)
     app.add_routes(api_status.routes)
     app.add_routes(tv_page.routes)
+    app.add_routes(staff_pairing.routes)  # before the /staff sub-app, which would answer "/staff" with a 404
+    app.add_subapp("/staff", create_staff_app())
     return app

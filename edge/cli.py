@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True)
     p.add_argument("path")
     p.set_defaults(func=_provision)
+    from .staff.cli_staff import add_arguments as add_staff_arguments
+
+    add_staff_arguments(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -47,11 +47,15 @@ async def _queue_one(conn: aiosqlite.Connection, village_id: str, sub: dict[str,
             return Outcome(409, sub["id"], "conflict")
         return Outcome(200, sub["id"], "")  # state is read after the transaction
     created_at = now_rfc3339()
-    op = records.put(
-        "submission",
-        sub["id"],
-        {"kind": sub["kind"], "device_id": sub["device_id"], "body": sub["body"], "created_at": created_at},
-    )
+    up_body = {"kind": sub["kind"], "device_id": sub["device_id"], "body": sub["body"], "created_at": created_at}
+    # An STB paired with a household on the staff page (edge/staff/households.py) speaks for that household.
+    async with conn.execute("SELECT household_id FROM household_devices WHERE device_id = ?", (sub["device_id"],)) as cur:
+        paired = await cur.fetchone()
+    if paired is not None:
+        up_body["household_id"] = paired[0]
+        await conn.execute("INSERT OR IGNORE INTO submission_households (submission_id, household_id) VALUES (?, ?)",
+                           (sub["id"], paired[0]))
+    op = records.put("submission", sub["id"], up_body)
     seq = await append_up_op(conn, village_id, op)
     await conn.execute(
         "INSERT INTO submissions (id, kind, device_id, body, digest, created_at, up_seq)"
@@ -99,7 +103,7 @@ class Outbox:
 
 
 async def submission_view(db: Database, submission_id: str) -> dict[str, Any] | None:
-    """What a resident sees of one submission: its state and the replies that came down."""
+    """What a resident sees of one submission: its state, the replies that came down and the village's own."""
     row = await db.fetchone(
         "SELECT s.id, s.kind, s.body, s.created_at, s.up_seq, COALESCE(p.seq, 0) AS acked"
         " FROM submissions s LEFT JOIN feed_positions p ON p.name = 'up_acked' WHERE s.id = ?",
@@ -108,7 +112,9 @@ async def submission_view(db: Database, submission_id: str) -> dict[str, Any] | 
     if row is None:
         return None
     replies = await db.fetchall(
-        "SELECT text, by_name, at FROM replies WHERE submission_id = ? ORDER BY at", (submission_id,)
+        "SELECT text, by_name, at FROM replies WHERE submission_id = ?1"
+        " UNION ALL SELECT text, by_name, at FROM local_replies WHERE submission_id = ?1 ORDER BY at",
+        (submission_id,),
     )
     state = "answered" if replies else ("delivered" if row["up_seq"] <= row["acked"] else "queued")
     return {

@@ -58,4 +58,71 @@ CREATE TABLE IF NOT EXISTS sync_health (
     name  TEXT PRIMARY KEY,
     value TEXT
 );
+-- The staff page (edge/staff/): accounts, sessions, local replies, village notices, households and pairing.
+CREATE TABLE IF NOT EXISTS staff_accounts (
+    username     TEXT PRIMARY KEY,
+    role         TEXT NOT NULL CHECK (role IN ('admin', 'staff', 'technician')),
+    pw_hash      TEXT NOT NULL,             -- scrypt$n$r$p$salt$hash
+    source       TEXT NOT NULL DEFAULT 'local',
+    failures     INTEGER NOT NULL DEFAULT 0,
+    locked_until REAL NOT NULL DEFAULT 0,
+    created_at   REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS staff_sessions (
+    token_hash  TEXT PRIMARY KEY,           -- SHA-256 of the cookie; the cookie itself is never stored
+    username    TEXT NOT NULL,
+    csrf        TEXT NOT NULL,
+    created_at  REAL NOT NULL,
+    expires_at  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS local_replies (
+    id            TEXT PRIMARY KEY,
+    submission_id TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    by_name       TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    up_seq        INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS local_replies_by_submission ON local_replies (submission_id, at);
+CREATE TABLE IF NOT EXISTS submission_handovers (
+    submission_id TEXT PRIMARY KEY,
+    by_name       TEXT NOT NULL,
+    note          TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    up_seq        INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS village_notices (
+    id           TEXT PRIMARY KEY,
+    title        TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    area         TEXT NOT NULL,
+    priority     TEXT NOT NULL,
+    scope        TEXT NOT NULL,             -- always village:<this village>
+    published_at TEXT NOT NULL,
+    expires_at   TEXT,
+    by_name      TEXT NOT NULL,
+    withdrawn    INTEGER NOT NULL DEFAULT 0,
+    up_seq       INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS households (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    address       TEXT NOT NULL DEFAULT '',
+    elderly_alone INTEGER NOT NULL DEFAULT 0,
+    created_at    REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS household_devices (
+    device_id    TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL REFERENCES households(id),
+    paired_at    REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pairing_codes (
+    code        TEXT PRIMARY KEY,
+    device_id   TEXT NOT NULL UNIQUE,
+    created_at  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS submission_households (
+    submission_id TEXT PRIMARY KEY,         -- the household a submission's device was paired with when sent
+    household_id  TEXT NOT NULL
+);
 """

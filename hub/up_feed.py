@@ -23,6 +23,7 @@ from protocol.feed import Batch, Entry, feed_name, new_entries, open_batch
 from protocol.records import SUBMISSION_KINDS
 
 from .errors import BadInput, HubError
+from .local_replies import keep_local_reply
 from .models import Head, Submission, Village
 from .store import HubStore
 from .store_tx import Tx
@@ -106,6 +107,8 @@ async def _apply(tx: Tx, village_id: str, fresh: list[Entry]) -> int:
             continue  # submissions are immutable once sent; a delete of one changes nothing here
         if e.op["op"] == "put":
             await tx.put_edge_record(village_id, e.op)
+            if e.op["kind"] == "local_reply":
+                await keep_local_reply(tx, village_id, e.op)
         else:
             await tx.delete_edge_record(village_id, e.op["kind"], e.op["id"])
     return stored

@@ -27,6 +27,10 @@ KIND_OWNER: dict[str, Side] = {
     "device_status": "edge",
     "recording": "edge",
     "village_info": "edge",
+    # written by village staff on the edge's staff page (edge/staff/)
+    "local_reply": "edge",  # {submission_id, text, by, at}: the hub keeps it as a reply of that submission
+    "submission_handover": "edge",  # {submission_id, by, note, at}: staff handed it to the town
+    "village_notice": "edge",  # {title, body, area, priority, scope: village:ID, published_at, expires_at, by}
 }
 
 SUBMISSION_KINDS = ("feedback", "consultation", "service_request", "checkin", "incident", "vote", "rating")

@@ -1,0 +1,103 @@
+"""Staff accounts on the edge: roles, local accounts made with `village-edge staff add`, and the login check.
+
+Five wrong passwords in a row lock an account for a while; the CLI's reset unlocks it. Unknown names and wrong
+passwords answer the same sentence, after the same scrypt work, so a guesser learns nothing from either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass
+
+from protocol.database import Database
+
+from .passwords import DUMMY_HASH, check_new_password, hash_password, verify_password
+
+ROLES = ("admin", "staff", "technician")
+MAX_FAILURES = 5
+LOCK_S = 15 * 60.0
+_USERNAME = re.compile(r"^[\w.@-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    role: str
+
+
+class LoginRefused(Exception):
+    """`code` for logs and tests, `message` (Chinese, then English) for the person at the login form."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def check_username(username: str) -> str:
+    if not _USERNAME.match(username):
+        raise ValueError("用户名只能用 1 到 64 个字母、数字或 ._@- 。A user name is 1-64 letters, digits or ._@-")
+    return username
+
+
+async def add_or_reset(db: Database, username: str, role: str, password: str) -> str:
+    """Create a local account, or set a new password and role on an existing one; returns 'created' or 'reset'.
+
+    A reset also unlocks the account and ends its sessions, as a person resetting a password would expect.
+    """
+    check_username(username)
+    if role not in ROLES:
+        raise ValueError(f"角色必须是 {' / '.join(ROLES)} 之一。role must be one of {', '.join(ROLES)}")
+    check_new_password(password)
+    pw_hash = await asyncio.to_thread(hash_password, password)
+    async with db.write() as conn:
+        async with conn.execute("SELECT 1 FROM staff_accounts WHERE username = ?", (username,)) as cur:
+            exists = await cur.fetchone() is not None
+        await conn.execute(
+            "INSERT INTO staff_accounts (username, role, pw_hash, source, created_at) VALUES (?, ?, ?, 'local', ?)"
+            " ON CONFLICT (username) DO UPDATE SET role = excluded.role, pw_hash = excluded.pw_hash,"
+            " failures = 0, locked_until = 0",
+            (username, role, pw_hash, time.time()),
+        )
+        await conn.execute("DELETE FROM staff_sessions WHERE username = ?", (username,))
+    return "reset" if exists else "created"
+
+
+async def authenticate(db: Database, username: str, password: str, now: float | None = None) -> Account:
+    """The account if the password is right; LoginRefused otherwise (wrong, or locked for a while)."""
+    now = time.time() if now is None else now
+    row = await db.fetchone(
+        "SELECT username, role, pw_hash, locked_until FROM staff_accounts WHERE username = ?", (username[:64],)
+    )
+    if row is not None and row["locked_until"] > now:
+        minutes = max(1, round((row["locked_until"] - now) / 60))
+        raise LoginRefused(
+            "locked",
+            f"这个账户连续输错密码，已被锁定，请 {minutes} 分钟后再试，或请村管理员重设密码。"
+            f" This account is locked after repeated wrong passwords; try again in {minutes} min"
+            " or ask the village admin to reset it.",
+        )
+    ok = await asyncio.to_thread(verify_password, password, row["pw_hash"] if row else DUMMY_HASH)
+    if row is None:
+        raise LoginRefused("wrong", _WRONG)
+    async with db.write() as conn:
+        if ok:
+            await conn.execute("UPDATE staff_accounts SET failures = 0 WHERE username = ?", (username,))
+            return Account(row["username"], row["role"])
+        await conn.execute("UPDATE staff_accounts SET failures = failures + 1 WHERE username = ?", (username,))
+        async with conn.execute("SELECT failures FROM staff_accounts WHERE username = ?", (username,)) as cur:
+            counted = await cur.fetchone()
+        failures = counted[0] if counted else 0
+        if failures >= MAX_FAILURES:
+            await conn.execute(
+                "UPDATE staff_accounts SET failures = 0, locked_until = ? WHERE username = ?", (now + LOCK_S, username)
+            )
+    raise LoginRefused("wrong", _WRONG)
+
+
+_WRONG = "用户名或密码不对，请再输入一次。The user name or password is wrong; please try again."
+
+
+async def count_accounts(db: Database) -> int:
+    return int(await db.fetchvalue("SELECT COUNT(*) FROM staff_accounts", default=0))

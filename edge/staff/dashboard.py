@@ -1,0 +1,79 @@
+"""What the staff dashboard shows: the line to the hub, the STBs on the LAN, storage, version, last USB work.
+
+Read from the running edge (sync health, device table, status body); nothing here writes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from typing import Any
+
+from ..runtime import EdgeRuntime
+from ..status import VERSION, status_body
+from .neighbours import last_usb_operation
+
+MAX_LISTED_STBS = 500
+
+
+def line_online(rt: EdgeRuntime) -> bool:
+    """Online when the latest exchange with the hub succeeded (any loop), so a returning line shows at once."""
+    h = rt.sync.health
+    if h.last_success_at is None:
+        return False
+    return h.last_error_at is None or h.last_success_at > h.last_error_at
+
+
+def _storage(rt: EdgeRuntime) -> dict[str, int]:
+    try:
+        usage = shutil.disk_usage(rt.config.data_dir)
+    except OSError:
+        return {"total": 0, "free": 0}
+    return {"total": usage.total, "free": usage.free}
+
+
+async def dashboard_data(rt: EdgeRuntime) -> dict[str, Any]:
+    status = await status_body(rt)
+    content_bytes = int(
+        await rt.db.fetchvalue("SELECT COALESCE(SUM(size), 0) FROM blobs WHERE present = 1", default=0)
+    )
+    alive = sorted(rt.devices.alive(), key=lambda d: (d.model, d.device_id))
+    now = time.time()
+    paired = {
+        r["device_id"]: r["name"]
+        for r in await rt.db.fetchall(
+            "SELECT d.device_id, h.name FROM household_devices d JOIN households h ON h.id = d.household_id"
+        )
+    }
+    return {
+        "line": {
+            "online": line_online(rt),
+            "enrolled": status["enrolled"],
+            "last_sync_at": status["last_sync_at"],
+            "last_error": status["last_sync_error"],
+            "up_pending": status["up"]["seq"] - status["up"]["acked"],
+            "up_pending_bytes": status["up"]["pending_bytes"],
+            "queue_depth": status["queue_depth"],
+            "down_seq": status["down"]["seq"],
+            "blobs_missing": status["down"]["blobs_missing"],
+        },
+        "stb_count": status["stb_count"],
+        "stbs": [
+            {
+                "device_id": d.device_id,
+                "model": d.model or "—",
+                "firmware": d.firmware or "—",
+                "address": d.address,
+                "last_seen_s": max(0, int(now - d.last_seen)),
+                "household": paired.get(d.device_id),
+            }
+            for d in alive[:MAX_LISTED_STBS]
+        ],
+        "storage": {**_storage(rt), "content": content_bytes},
+        "version": VERSION,
+        "village_id": status["village_id"],
+        "village_name": status["village_name"],
+        "node_id": status["node_id"],
+        "usb": last_usb_operation(rt),
+        "time": int(now),
+    }

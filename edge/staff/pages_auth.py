@@ -1,0 +1,82 @@
+"""Login, logout, the language switch and the dashboard (page and its JSON for live refresh)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .accounts import LoginRefused, authenticate
+from .dashboard import dashboard_data
+from .i18n import COOKIE as LANG_COOKIE
+from .i18n import LANGUAGES
+from .sessions import COOKIE, SESSION_S, end_session, start_session
+from .site import ALL_ROLES, LOGIN_CSRF_COOKIE, PREFIX, allow, new_login_csrf, render, runtime
+
+routes = web.RouteTableDef()
+def _set_private_cookie(response: web.StreamResponse, name: str, value: str, max_age: int) -> None:
+    """HttpOnly and SameSite=Strict: page scripts cannot read it and other sites cannot make the browser send it."""
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Strict", path=PREFIX)
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path on this page: an open redirect would let a link log staff in and send them elsewhere."""
+    if value and value.startswith(f"{PREFIX}/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return f"{PREFIX}/"
+
+
+def _login_page(request: web.Request, error: str = "", status: int = 200, username: str = "") -> web.Response:
+    token = new_login_csrf()
+    response = render(request, "login.html", status=status, login_csrf=token, error=error, username=username,
+                      next=_safe_next(request.query.get("next")))
+    _set_private_cookie(response, LOGIN_CSRF_COOKIE, token, 3600)
+    return response
+
+
+@routes.get("/login")
+async def login_form(request: web.Request) -> web.Response:
+    return _login_page(request)
+
+
+@routes.post("/login")
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    try:
+        account = await authenticate(runtime(request).db, username, password)
+    except LoginRefused as refused:
+        return _login_page(request, refused.message, status=401, username=username[:64])
+    token = await start_session(runtime(request).db, account.username)
+    response = web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
+    _set_private_cookie(response, COOKIE, token, int(SESSION_S))
+    response.del_cookie(LOGIN_CSRF_COOKIE, path=PREFIX)
+    raise response
+
+
+@routes.post("/logout")
+async def logout(request: web.Request) -> web.Response:
+    await end_session(runtime(request).db, request.cookies.get(COOKIE))
+    response = web.HTTPSeeOther(f"{PREFIX}/login")
+    response.del_cookie(COOKIE, path=PREFIX)
+    raise response
+
+
+@routes.get("/lang")
+async def switch_language(request: web.Request) -> web.Response:
+    lang = request.query.get("to", "")
+    response = web.HTTPSeeOther(_safe_next(request.query.get("next")))
+    if lang in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", path=PREFIX)
+    raise response
+
+
+@routes.get("/")
+@allow(*ALL_ROLES)
+async def dashboard(request: web.Request) -> web.Response:
+    return render(request, "dashboard.html", d=await dashboard_data(runtime(request)))
+
+
+@routes.get("/api/dashboard")
+@allow(*ALL_ROLES)
+async def dashboard_json(request: web.Request) -> web.Response:
+    return web.json_response(await dashboard_data(runtime(request)))
