@@ -24,6 +24,7 @@ from .staff import api_pairing as staff_pairing
 from .staff.site import create_staff_app
 from .state_holder import StateHolder
 from .sync_client import SyncClient
+from .usb.lifecycle import usb_watcher_ctx
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ CONFIG = web.AppKey("config", EdgeConfig)
 def create_app(config: EdgeConfig) -> web.Application:
     app = web.Application(middlewares=[error_middleware])
     app[CONFIG] = config
-    app.cleanup_ctx.extend([_runtime_ctx, _sync_ctx, _discovery_ctx])
+    app.cleanup_ctx.extend([_runtime_ctx, _sync_ctx, _discovery_ctx, usb_watcher_ctx])
     app.add_routes(api_resident.routes)
     app.add_routes(api_status.routes)
     app.add_routes(tv_page.routes)

@@ -23,6 +23,7 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ("blob_max_bytes", 2 * 1024**3, "largest blob the edge will fetch"),
     ("discovery_recheck_s", 30.0, "how often each known STB is re-confirmed over mDNS"),
     ("discovery_stale_s", 90.0, "an STB not confirmed for this long counts as gone"),
+    ("usb_read_mb_s", 0.0, "cap on reading a content pack from a USB stick, MB/s (0: as fast as the stick goes)"),
 ]
 _DEFAULTS = {name: default for name, default, _ in SETTINGS}
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from protocol.errors import TooLarge
+from protocol.errors import SequenceError, TooLarge
 from protocol.keys import NodeKey, fingerprint
 from protocol.trust import TrustDocument, open_trust
 from provisioning.bundle import BUNDLE_LIMITS, STICK_PATH, open_bundle
@@ -34,6 +34,7 @@ class ProvisionedState:
     enroll_token: str
     provisioned_at: int
     enrolled: bool = False
+    diag_key_b64: str = ""  # the hub's X25519 key for diagnostics; empty for bundles made before it existed
 
     @property
     def root_key(self) -> bytes:
@@ -89,6 +90,13 @@ def apply_bundle(data_dir: Path, data: bytes, now: int | None = None) -> Provisi
         current_village=current.village_id if current else None,
         now=now,
     )
+    if current is not None:
+        held = open_trust(current.trust_raw, current.root_key, now=0)
+        if bundle.trust.version < held.version:
+            # An old bundle would bring back signing keys the hub has since rotated out.
+            raise SequenceError(
+                f"bundle carries trust document version {bundle.trust.version}, older than the {held.version}"
+                " this box holds; make a new bundle", held.version)
     node_key(data_dir)  # the box's identity exists before it is announced anywhere
     same_enrollment = (
         current is not None
@@ -106,6 +114,7 @@ def apply_bundle(data_dir: Path, data: bytes, now: int | None = None) -> Provisi
         enroll_token=bundle.enroll_token,
         provisioned_at=int(time.time()) if now is None else now,
         enrolled=same_enrollment,
+        diag_key_b64=base64.urlsafe_b64encode(bundle.diag_key).decode() if bundle.diag_key else "",
     )
     save_state(data_dir, state)
     return state

@@ -9,6 +9,7 @@ from protocol.envelope import seal
 
 from .outbox import queue_depth
 from .runtime import EdgeRuntime
+from .usb.activity import usb_status
 
 VERSION = "0.1.0"
 
@@ -46,6 +47,7 @@ async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
         "last_sync_at": int(float(last_sync)) if last_sync else None,
         "last_sync_error": health.last_error,
         "sync_phase": health.phase,
+        "usb": usb_status(rt.config.data_dir),
     }
 
 

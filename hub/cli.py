@@ -20,6 +20,8 @@ from .down_feed import DownFeed
 from .errors import HubError
 from .keys_store import init_hub, load_hub_keys
 from .registry import add_village
+from .stick_commands import COMMANDS as STICK_COMMANDS
+from .stick_commands import add_stick_commands, run_stick_command
 from .store import HubStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -57,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--town")
     add.add_argument("--edge-url", help="where the hub pulls the village's status, e.g. http://10.1.2.3:8600")
+    add_stick_commands(sub, _Parser)
     return p
 
 
@@ -120,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             return _init(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command in STICK_COMMANDS:
+            return run_stick_command(args)
         args.data.mkdir(parents=True, exist_ok=True)
         return _village_add(args)
     except (HubError, ConfigError) as exc:

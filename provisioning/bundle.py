@@ -34,6 +34,7 @@ class Bundle:
     issued_at: int
     expires_at: int
     move: bool
+    diag_key: bytes | None = None  # the hub's X25519 key that diagnostics archives are encrypted to
 
 
 def make_bundle(
@@ -47,12 +48,15 @@ def make_bundle(
     lifetime_s: int = DEFAULT_LIFETIME_S,
     move: bool = False,
     now: int | None = None,
+    diag_key: bytes | None = None,
 ) -> bytes:
     issued = int(time.time()) if now is None else now
+    extra = {"diag_key": diag_key} if diag_key is not None else {}
     return seal(
         root,
         PURPOSE,
         {
+            **extra,
             "v": 1,
             "village_id": village_id,
             "village_name": village_name,
@@ -94,6 +98,7 @@ def open_bundle(
         issued_at=codec.field(b, "issued_at", int, what),
         expires_at=codec.field(b, "expires_at", int, what),
         move=codec.field(b, "move", bool, what),
+        diag_key=codec.field(b, "diag_key", bytes, what) if "diag_key" in b else None,
     )
     if bundle.expires_at < current:
         raise Expired("bundle has expired; ask the city for a new one")

@@ -16,6 +16,7 @@ from .output import write_bundle
 
 
 def _make(args: argparse.Namespace) -> int:
+    from hub.diag_key import diag_public_key
     from hub.errors import HubError
     from hub.keys_store import load_hub_keys
     from hub.registry import issue_enrollment_token
@@ -38,6 +39,7 @@ def _make(args: argparse.Namespace) -> int:
         token,
         lifetime_s=lifetime_s,
         move=args.move,
+        diag_key=diag_public_key(hub_data),
     )
     target = write_bundle(Path(args.out), data)
     print(f"bundle for {village.name} ({village.id}) written to {target}")

@@ -1,0 +1,310 @@
+"""A technician's stick as a small, path-safe file store: FAT read and written in user space, or a plain folder.
+
+FAT goes through pyfatfs, so no kernel filesystem driver ever parses a stranger's stick; a folder (an ext4 stick
+mounted read-only, a mounted stick on a laptop, a test directory) is read without following symlinks. Callers
+name files by tuples of checked names, never by raw paths, so a `..` or `/` from the stick cannot escape it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+ROOT = "VILLAGENET"
+# What a name on a stick may look like: our own layout never needs more, so anything else is refused.
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$")
+MAX_ENTRIES = 20_000
+MAX_DEPTH = 4
+
+StickPath = tuple[str, ...]
+
+
+class StickError(Exception):
+    """The stick cannot be used as it is; `code` and `detail` go into the receipt and the status."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class StickGone(StickError):
+    """The stick went away (pulled out) in the middle of the work."""
+
+    def __init__(self, detail: str = "the stick was pulled out during the work") -> None:
+        super().__init__("stick_pulled", detail)
+
+
+class ReadOnlyStick(StickError):
+    def __init__(self) -> None:
+        super().__init__("read_only", "this stick is read-only here (ext4 is mounted read-only)")
+
+
+@dataclass(frozen=True)
+class StickEntry:
+    name: str
+    is_dir: bool
+    size: int
+    is_symlink: bool = False
+
+
+def check_name(name: str) -> str:
+    if name in (".", "..") or not _SAFE_NAME.match(name) or ".." in name:
+        raise StickError("unsafe_path", f"the stick holds a name that is not allowed: {name!r}")
+    return name
+
+
+class StickFS(Protocol):
+    """What the watcher, the edge's jobs and the hub's commands need from a stick."""
+
+    writable: bool
+
+    def scandir(self, path: StickPath) -> list[StickEntry]: ...
+    def open_read(self, path: StickPath) -> BinaryIO: ...
+    def write_bytes(self, path: StickPath, data: bytes) -> None: ...
+    def open_write(self, path: StickPath) -> BinaryIO: ...
+    def makedirs(self, path: StickPath) -> None: ...
+    def close(self) -> None: ...
+
+
+class DirStick:
+    """A folder as a stick. Symlinks are reported, never followed; files are opened with O_NOFOLLOW."""
+
+    def __init__(self, root: Path, writable: bool = True) -> None:
+        self.root = root
+        self.writable = writable
+
+    def _real(self, path: StickPath) -> Path:
+        return self.root.joinpath(*(check_name(p) for p in path))
+
+    def scandir(self, path: StickPath) -> list[StickEntry]:
+        out = []
+        try:
+            with os.scandir(self._real(path)) as it:
+                for e in it:
+                    st = e.stat(follow_symlinks=False)
+                    out.append(StickEntry(e.name, stat.S_ISDIR(st.st_mode), st.st_size, stat.S_ISLNK(st.st_mode)))
+        except FileNotFoundError:
+            return []
+        return out
+
+    def open_read(self, path: StickPath) -> BinaryIO:
+        fd = os.open(self._real(path), os.O_RDONLY | os.O_NOFOLLOW)
+        return os.fdopen(fd, "rb")
+
+    def write_bytes(self, path: StickPath, data: bytes) -> None:
+        with self.open_write(path) as f:
+            f.write(data)
+
+    def open_write(self, path: StickPath) -> BinaryIO:
+        if not self.writable:
+            raise ReadOnlyStick()
+        target = self._real(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return _AtomicWriter(target)  # type: ignore[return-value]
+
+    def makedirs(self, path: StickPath) -> None:
+        if not self.writable:
+            raise ReadOnlyStick()
+        self._real(path).mkdir(parents=True, exist_ok=True)
+
+    def close(self) -> None:
+        return None
+
+
+class _AtomicWriter:
+    """A file written beside its name and renamed over it when closed without error."""
+
+    def __init__(self, target: Path) -> None:
+        self._target = target
+        self._tmp = target.with_name(f".{target.name}.tmp")
+        self._f = self._tmp.open("wb")
+
+    def write(self, data: bytes) -> int:
+        return self._f.write(data)
+
+    def __enter__(self) -> _AtomicWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is not None:
+            self._f.close()
+            self._tmp.unlink(missing_ok=True)
+            return
+        self._f.flush()
+        os.fsync(self._f.fileno())
+        self._f.close()
+        os.replace(self._tmp, self._target)
+
+
+class FatStick:
+    """A FAT12/16/32 filesystem (a block device or an image file) through pyfatfs, in user space.
+
+    FAT compares names without case, while pyfatfs compares them exactly and shows 8.3 names in capitals, so
+    every lookup here goes through the directory listing and matches case-insensitively.
+    """
+
+    def __init__(self, device: str, writable: bool = True) -> None:
+        from pyfatfs.PyFatFS import PyFatFS
+
+        self.device = device
+        self.writable = writable
+        try:
+            self._fs = PyFatFS(device, read_only=not writable, lazy_load=True)
+        except OSError as exc:
+            raise _gone_or(exc, "unreadable", f"the stick's FAT filesystem cannot be opened: {exc}") from exc
+        except Exception as exc:  # pyfatfs raises its own types for a damaged boot sector or FAT
+            raise StickError("unreadable", f"the stick's FAT filesystem is damaged: {exc}") from exc
+
+    def _resolve(self, path: StickPath, create_dirs: bool = False, last_may_be_new: bool = False) -> str:
+        here = "/"
+        for i, part in enumerate(path):
+            check_name(part)
+            names = {n.casefold(): n for n in self._listdir(here)}
+            found = names.get(part.casefold())
+            last = i == len(path) - 1
+            if found is None:
+                if last and last_may_be_new:
+                    found = part
+                elif create_dirs:
+                    self._fs.makedir(here + part)
+                    found = part
+                else:
+                    raise FileNotFoundError(errno.ENOENT, "not on the stick", "/".join(path))
+            here = here + found + ("" if last else "/")
+        return here
+
+    def _listdir(self, where: str) -> list[str]:
+        try:
+            return list(self._fs.listdir(where))
+        except OSError as exc:
+            raise _gone_or(exc, "unreadable", str(exc)) from exc
+
+    def scandir(self, path: StickPath) -> list[StickEntry]:
+        try:
+            where = self._resolve(path)
+        except FileNotFoundError:
+            return []
+        out = []
+        for info in self._fs.scandir(where, namespaces=["details"]):
+            out.append(StickEntry(info.name, info.is_dir, 0 if info.is_dir else int(info.size)))
+        return out
+
+    def open_read(self, path: StickPath) -> BinaryIO:
+        f: BinaryIO = self._fs.openbin(self._resolve(path), "rb")
+        return f
+
+    def write_bytes(self, path: StickPath, data: bytes) -> None:
+        with self.open_write(path) as f:
+            f.write(data)
+
+    def open_write(self, path: StickPath) -> BinaryIO:
+        if not self.writable:
+            raise ReadOnlyStick()
+        target = self._resolve(path, create_dirs=True, last_may_be_new=True)
+        f: BinaryIO = self._fs.openbin(target, "wb")
+        return f
+
+    def makedirs(self, path: StickPath) -> None:
+        if not self.writable:
+            raise ReadOnlyStick()
+        self._resolve(path, create_dirs=True)
+
+    def close(self) -> None:
+        self._fs.close()
+        if self.writable:
+            # pyfatfs writes through Python's buffered file; make sure the blocks reach the stick before it goes.
+            try:
+                fd = os.open(self.device, os.O_RDONLY)
+            except OSError:
+                return
+            try:
+                os.fsync(fd)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+
+
+def _gone_or(exc: OSError, code: str, detail: str) -> StickError:
+    if exc.errno in (errno.ENXIO, errno.ENODEV, errno.EIO, errno.ENOMEDIUM):
+        return StickGone()
+    return StickError(code, detail)
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Every file and folder under VILLAGENET/, checked once: the jobs look things up here, case-insensitively."""
+
+    files: dict[StickPath, StickEntry]
+    dirs: set[StickPath]
+
+    def find(self, *path: str) -> tuple[StickPath, StickEntry] | None:
+        want = tuple(p.casefold() for p in path)
+        for key, entry in self.files.items():
+            if tuple(p.casefold() for p in key) == want:
+                return key, entry
+        return None
+
+    def has_dir(self, *path: str) -> StickPath | None:
+        want = tuple(p.casefold() for p in path)
+        for key in self.dirs:
+            if tuple(p.casefold() for p in key) == want:
+                return key
+        return None
+
+    def under(self, *path: str) -> dict[StickPath, StickEntry]:
+        want = tuple(p.casefold() for p in path)
+        n = len(want)
+        return {k: e for k, e in self.files.items() if tuple(p.casefold() for p in k[:n]) == want}
+
+
+def take_inventory(stick: StickFS) -> Inventory | None:
+    """Walk VILLAGENET/ (bounded); None when the stick has none. A symlink or a bad name refuses the stick."""
+    top = [e for e in stick.scandir(()) if e.name.casefold() == ROOT.casefold()]
+    if not top:
+        return None
+    if top[0].is_symlink:
+        raise StickError("symlink", f"{ROOT}/ is a symbolic link; a stick must hold plain files only")
+    if not top[0].is_dir:
+        return None
+    files: dict[StickPath, StickEntry] = {}
+    dirs: set[StickPath] = {(top[0].name,)}
+    pending: list[StickPath] = [(top[0].name,)]
+    while pending:
+        here = pending.pop()
+        for e in stick.scandir(here):
+            if e.name in (".", ".."):
+                continue
+            path = (*here, e.name)
+            shown = "/".join(here) + "/" + e.name
+            if e.is_symlink:
+                raise StickError("symlink", f"{shown} is a symbolic link; a stick must hold plain files only")
+            if e.name in (".", "..") or not _SAFE_NAME.match(e.name) or ".." in e.name:
+                raise StickError("unsafe_path", f"{shown!r} is not an allowed name on a stick (no '..' or '/')")
+            if len(files) + len(dirs) >= MAX_ENTRIES:
+                raise StickError("too_many_files", f"{ROOT}/ holds more than {MAX_ENTRIES} entries")
+            if e.is_dir:
+                if len(path) > MAX_DEPTH:
+                    raise StickError("too_deep", f"{shown} is nested deeper than {MAX_DEPTH} folders")
+                dirs.add(path)
+                pending.append(path)
+            else:
+                files[path] = e
+    return Inventory(files, dirs)
+
+
+def read_capped(stick: StickFS, path: StickPath, size: int, cap: int, what: str) -> bytes:
+    """Read a whole small file, refusing by its size before reading a byte when it is over `cap`."""
+    if size > cap:
+        raise StickError("too_large", f"{what} is {size} bytes; at most {cap} are allowed")
+    with stick.open_read(path) as f:
+        data = f.read(cap + 1)
+    if len(data) > cap:
+        raise StickError("too_large", f"{what} is larger than {cap} bytes")
+    return data
