@@ -1,17 +1,28 @@
-"""HTTP client for the edge's side of the sync protocol: signed requests to the hub, bounded answers."""
+"""HTTP client for the edge's side of the sync protocol: signed requests to the hub, bounded answers.
+
+Every byte of a sync exchange is drawn from the line budget (edge/line_budget.py), and no answer is read past its
+cap: endless data from a bad hub or line is refused before it is stored.
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 
+from protocol import compression
 from protocol.feed import BATCH_LIMITS
 from protocol.keys import NodeKey
 from protocol.request_auth import HEADER, sign_request
+
+from .line_budget import LineBudget
+
+TRUST_MAX_BYTES = 64 * 1024
 
 
 class HubRefused(Exception):
@@ -25,30 +36,45 @@ class HubRefused(Exception):
         super().__init__(f"hub refused ({status} {self.code}): {self.detail}")
 
 
-async def read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+@dataclass(frozen=True)
+class PushAnswer:
+    have: int
+    hash: bytes | None
+    ack: bytes | None  # the hub's signed acknowledgement (protocol/ack.py)
+
+
+async def read_capped(resp: aiohttp.ClientResponse, limit: int, budget: LineBudget | None = None) -> bytes:
     """Read an answer, refusing one that is longer than `limit` (endless data from a bad hub or line)."""
+    if resp.content_length is not None and resp.content_length > limit:
+        raise HubRefused(resp.status, {"error": "too_large",
+                                       "detail": f"answer declares {resp.content_length} bytes, over {limit}"})
     chunks, size = [], 0
     async for chunk in resp.content.iter_chunked(64 * 1024):
         size += len(chunk)
         if size > limit:
             raise HubRefused(resp.status, {"error": "too_large", "detail": f"answer longer than {limit} bytes"})
+        if budget is not None:
+            await budget.take(len(chunk))
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 class HubClient:
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, key: NodeKey, village_id: str) -> None:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, key: NodeKey, village_id: str,
+                 budget: LineBudget | None = None, compress: bool = True) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self.key = key
         self.village_id = village_id
+        self.budget = budget
+        self.compress = compress
         self._prefix = urlsplit(self.base_url).path
 
     def _signed(self, method: str, path_qs: str, body: bytes = b"") -> dict[str, str]:
         return {HEADER: sign_request(self.key, method, self._prefix + path_qs, body)}
 
     async def _answer(self, resp: aiohttp.ClientResponse, limit: int = 1024 * 1024) -> bytes:
-        data = await read_capped(resp, limit if resp.status < 400 else 64 * 1024)
+        data = await read_capped(resp, limit if resp.status < 400 else 64 * 1024, self.budget)
         if resp.status >= 400:
             try:
                 body = json.loads(data)
@@ -56,6 +82,15 @@ class HubClient:
                 body = {"error": "http_error", "detail": data[:200].decode("utf-8", "replace")}
             raise HubRefused(resp.status, body if isinstance(body, dict) else {})
         return data
+
+    def _json(self, data: bytes) -> dict[str, Any]:
+        try:
+            answer = json.loads(data)
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise HubRefused(502, {"error": "malformed", "detail": "the hub's answer is not a JSON object"})
+        return answer
 
     async def enroll(self, token: str) -> bytes:
         """Register this box's key for its village; returns the hub's current trust document."""
@@ -65,25 +100,53 @@ class HubClient:
             "public_key": base64.urlsafe_b64encode(self.key.public).decode(),
         }
         async with self.session.post(f"{self.base_url}/api/v1/enroll", json=payload) as resp:
-            answer = json.loads(await self._answer(resp))
-        return base64.urlsafe_b64decode(answer["trust"])
+            answer = self._json(await self._answer(resp))
+        return _b64(answer.get("trust"), "trust")
+
+    async def trust(self) -> bytes:
+        """The hub's current trust document (the caller verifies it against the pinned root)."""
+        async with self.session.get(f"{self.base_url}/api/v1/trust") as resp:
+            return await self._answer(resp, TRUST_MAX_BYTES)
 
     async def up_position(self) -> tuple[int, bytes]:
         path = f"/api/v1/sync/{self.village_id}/up"
         async with self.session.get(self.base_url + path, headers=self._signed("GET", path)) as resp:
-            answer = json.loads(await self._answer(resp))
-        return int(answer["seq"]), bytes.fromhex(answer["hash"])
+            answer = self._json(await self._answer(resp))
+        try:
+            return int(answer["seq"]), bytes.fromhex(answer["hash"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise HubRefused(502, {"error": "malformed", "detail": f"bad up position from the hub: {exc}"}) from None
 
-    async def push_up(self, batch: bytes) -> int:
-        """Send one up batch; returns the seq the hub now holds. A 409 tells where to resume."""
+    async def push_up(self, batch: bytes) -> PushAnswer:
+        """Send one up batch (compressed when configured); the hub answers what it now holds, signed."""
+        wire = compression.compress(batch) if self.compress else batch
         path = f"/api/v1/sync/{self.village_id}/up"
-        headers = {**self._signed("POST", path, batch), "Content-Type": "application/x-msgpack"}
-        async with self.session.post(self.base_url + path, data=batch, headers=headers) as resp:
-            answer = json.loads(await self._answer(resp))
-        return int(answer["have"])
+        headers = {**self._signed("POST", path, wire), "Content-Type": "application/x-msgpack"}
+        if self.budget is not None:
+            await self.budget.take(len(wire))
+        async with self.session.post(self.base_url + path, data=wire, headers=headers) as resp:
+            answer = self._json(await self._answer(resp))
+        try:
+            have = int(answer["have"])
+            hash_ = bytes.fromhex(answer["hash"]) if "hash" in answer else None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise HubRefused(502, {"error": "malformed", "detail": f"bad acknowledgement from the hub: {exc}"}) from None
+        ack = _b64(answer["ack"], "ack") if "ack" in answer else None
+        return PushAnswer(have, hash_, ack)
 
     async def pull_down(self, after: int, max_bytes: int, wait_s: float) -> bytes:
         path_qs = f"/api/v1/sync/{self.village_id}/down?after={after}&max_bytes={max_bytes}&wait={wait_s:g}"
-        timeout = aiohttp.ClientTimeout(total=wait_s + 30)
+        if self.compress:
+            path_qs += f"&enc={compression.ENCODING}"
+        timeout = aiohttp.ClientTimeout(total=wait_s + 60)
         async with self.session.get(self.base_url + path_qs, headers=self._signed("GET", path_qs), timeout=timeout) as resp:
             return await self._answer(resp, BATCH_LIMITS.max_bytes)
+
+
+def _b64(value: Any, what: str) -> bytes:
+    if not isinstance(value, str) or len(value) > 64 * 1024:
+        raise HubRefused(502, {"error": "malformed", "detail": f"the hub's {what} is missing or too long"})
+    try:
+        return base64.urlsafe_b64decode(value)
+    except (binascii.Error, ValueError) as exc:
+        raise HubRefused(502, {"error": "malformed", "detail": f"the hub's {what} is not base64"}) from exc

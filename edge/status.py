@@ -28,7 +28,8 @@ async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
     acked = int(await db.fetchvalue("SELECT seq FROM feed_positions WHERE name = 'up_acked'", default=0))
     down = int(await db.fetchvalue("SELECT seq FROM feed_positions WHERE name = 'down'", default=0))
     last_sync = await db.fetchvalue("SELECT value FROM sync_health WHERE name = 'last_sync_at'")
-    blobs_missing = int(await db.fetchvalue("SELECT COUNT(*) FROM blobs WHERE present = 0", default=0))
+    blobs_missing, blob_bytes_missing = await rt.content.backlog()
+    down_tail = int(await db.fetchvalue("SELECT value FROM sync_health WHERE name = 'down_tail'", default=0) or 0)
     health = rt.sync.health
     return {
         "node_id": rt.holder.key.node_id,
@@ -47,6 +48,23 @@ async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
         "last_sync_at": int(float(last_sync)) if last_sync else None,
         "last_sync_error": health.last_error,
         "sync_phase": health.phase,
+        "sync": {
+            "phase": health.phase,
+            "last_success_at": int(health.last_success_at) if health.last_success_at else None,
+            "last_error": health.last_error,
+            "last_error_at": int(health.last_error_at) if health.last_error_at else None,
+            "hub_time": rt.sync.clock.freshest or None,  # the freshest signed hub time seen (freeze defence)
+            "hub_stale": rt.sync.clock.stale,
+            "key_revoked": health.key_revoked,
+            "backlog": {
+                "up_records": up_seq - acked,
+                "up_bytes": up_bytes_pending,
+                "down_records": max(0, down_tail - down),
+                "blobs": blobs_missing,
+                "blob_bytes": blob_bytes_missing,
+            },
+        },
+        "streams": {"viewers": rt.streams.viewers.counts() if rt.streams else {}},
         "usb": usb_status(rt.config.data_dir),
     }
 

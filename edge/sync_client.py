@@ -1,7 +1,8 @@
-"""The edge's sync loops: enroll once, push the up feed, pull the down feed, fetch the blobs it names.
+"""The edge's sync loops: enroll, keep the trust document fresh, push the up feed, pull the down feed, fetch blobs.
 
 Each loop retries with jittered backoff capped at 30 s and resumes from the positions stored in SQLite, so a
-cut line, a dead hub or a kill -9 of the edge only delays, never loses or repeats.
+cut line, a dead hub or a kill -9 of the edge only delays, never loses or repeats. Records go before blobs
+(emergency attachments excepted), and every transfer draws from one line budget.
 """
 
 from __future__ import annotations
@@ -10,22 +11,28 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
-from protocol import codec
+from protocol.ack import open_ack
 from protocol.backoff import Backoff
 from protocol.database import Database
-from protocol.errors import ChainError, ProtocolError
-from protocol.feed import Entry, feed_name, make_batch, new_entries, open_batch
+from protocol.errors import ChainError, ProtocolError, UnknownKey
+from protocol.feed import feed_name, make_batch
+from protocol.keys import NodeKey
+from protocol.trust import open_trust
 
 from .config import EdgeConfig
 from .content_store import BlobRefused, ContentStore
-from .down_apply import apply_down
-from .feed_positions import read_position, write_position
+from .down_receive import receive_down
+from .feed_positions import mark_acked, up_entries_after, up_hash, up_head
 from .hub_client import HubClient, HubRefused
+from .hub_clock import HubClock
+from .line_budget import LineBudget
+from .provisioned import KEY_FILE
 from .state_holder import StateHolder
 
 log = logging.getLogger(__name__)
@@ -41,6 +48,7 @@ class SyncHealth:
     last_error: str | None = None
     last_error_at: float | None = None
     by_loop: dict[str, str] = field(default_factory=dict)
+    key_revoked: bool = False
 
     def ok(self, loop: str) -> None:
         self.last_success_at = time.time()
@@ -61,18 +69,25 @@ class SyncClient:
         self.holder = holder
         self.content = content
         self.health = SyncHealth()
+        self.clock = HubClock(db, config.hub_clock_tolerance_s, config.hub_stale_after_s)
+        self.budget = LineBudget(config.sync_max_bytes_per_s)
         self.submitted = asyncio.Event()  # set by the outbox so a new submission goes up at once
         self.blobs_wanted = asyncio.Event()
+        self.down_caught_up = asyncio.Event()  # records first: ordinary blobs wait for the down backlog
+        self.trust_wanted = asyncio.Event()
         self._enrolled = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     async def run(self) -> None:
+        await self.clock.load()
+        self.health.key_revoked = await self._revoked_token() is not None
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=self.config.request_timeout_s + 30)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             self._session = session
             await asyncio.gather(
                 self._loop("enroll", self._enroll_once, needs_enrollment=False),
+                self._loop("trust", self._refresh_trust_once),
                 self._loop("push", self._push_once),
                 self._loop("pull", self._pull_once),
                 self._loop("blobs", self._fetch_blobs_once),
@@ -81,9 +96,10 @@ class SyncClient:
     def _client(self) -> HubClient:
         state = self.holder.current
         assert state is not None and self._session is not None
-        return HubClient(self._session, state.hub_url, self.holder.key, state.village_id)
+        return HubClient(self._session, state.hub_url, self.holder.key, state.village_id, self.budget,
+                         self.config.sync_compress)
 
-    async def _loop(self, name: str, once: Any, needs_enrollment: bool = True) -> None:
+    async def _loop(self, name: str, once: Callable[[], Awaitable[Any]], needs_enrollment: bool = True) -> None:
         backoff = Backoff(self.config.backoff_base_s, self.config.backoff_max_s)
         while True:
             if self.holder.current is None:
@@ -99,103 +115,149 @@ class SyncClient:
                 if idle:
                     await idle
             except _EXPECTED as exc:
+                await self._note_refusal(exc)
                 self.health.failed(name, exc)
                 delay = backoff.next_delay()
                 log.warning("sync %s failed (%s); next try in %.1f s", name, exc, delay)
                 await asyncio.sleep(delay)
+
+    async def _note_refusal(self, exc: BaseException) -> None:
+        if isinstance(exc, UnknownKey):
+            self.trust_wanted.set()  # maybe the hub rotated its key: fetch the trust document before retrying
+        if isinstance(exc, HubRefused) and exc.code == "revoked_key" and not self.health.key_revoked:
+            state = self.holder.current
+            self.health.key_revoked = True
+            async with self.db.write() as conn:
+                await conn.execute("INSERT OR REPLACE INTO sync_health (name, value) VALUES ('revoked_token', ?)",
+                                   (state.enroll_token if state else "",))
+            log.error("the hub revoked this box's key; it re-enrolls with a new key once a new bundle is applied")
 
     async def _wait_for(self, event: asyncio.Event, timeout: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
         event.clear()
 
-    # -- the four loops; each returns an awaitable to idle on, or None to go again at once ----------------------
+    async def _wait_set(self, event: asyncio.Event, timeout: float) -> None:
+        """Wait for a state (not a one-shot signal): the event stays set for the others who look at it."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+
+    async def _revoked_token(self) -> str | None:
+        value = await self.db.fetchvalue("SELECT value FROM sync_health WHERE name = 'revoked_token'")
+        return str(value) if value is not None else None
+
+    # -- the loops; each returns an awaitable to idle on, or None to go again at once ---------------------------
     async def _enroll_once(self) -> Any:
         state = self.holder.current
         assert state is not None
-        if not state.enrolled:
+        revoked = await self._revoked_token()
+        if revoked is not None and state.enroll_token != revoked:
+            await self._new_identity()  # a new bundle after a revocation: a new key, never the revoked one
+            state = self.holder.current
+            assert state is not None
+        if not state.enrolled or (revoked is not None and state.enroll_token != revoked):
+            self._enrolled.clear()
             trust_raw = await self._client().enroll(state.enroll_token)
-            from protocol.trust import open_trust
-
             open_trust(trust_raw, state.root_key, min_version=self.holder.trust().version)
             self.holder.set_enrolled(trust_raw)
+            if revoked is not None:
+                async with self.db.write() as conn:
+                    await conn.execute("DELETE FROM sync_health WHERE name = 'revoked_token'")
+                self.health.key_revoked = False
             log.info("enrolled with the hub for village %s as %s", state.village_id, self.holder.key.node_id)
         self._enrolled.set()
         self.holder.changed.clear()
         return self.holder.changed.wait()  # a new bundle may need a new enrollment
 
+    async def _new_identity(self) -> None:
+        key = NodeKey.generate()
+        key.save(self.holder.data_dir / KEY_FILE)
+        self.holder.key = key
+        log.warning("this box has a new node key %s after the old one was revoked", key.node_id)
+
+    async def _refresh_trust_once(self) -> Any:
+        """Fetch the trust document; take it only under the pinned root and never at a lower version."""
+        state = self.holder.current
+        assert state is not None
+        raw = await self._client().trust()
+        current = self.holder.trust()
+        doc = open_trust(raw, state.root_key, now=self.clock.now_at_least(), min_version=current.version)
+        if doc.version > current.version:
+            self.holder.set_enrolled(raw)
+            log.info("trust document version %d taken (was %d)", doc.version, current.version)
+        return self._wait_for(self.trust_wanted, self.config.trust_refresh_s)
+
     async def _push_once(self) -> Any:
         client = self._client()
         feed = feed_name("up", client.village_id)
         hub_seq, hub_hash = await client.up_position()
-        local_head = int(await self.db.fetchvalue("SELECT COALESCE(MAX(seq), 0) FROM up_entries", default=0))
-        if hub_seq > local_head:
-            raise ChainError(f"hub claims {hub_seq} up entries but this edge has only {local_head}")
-        if hub_seq:
-            ours = await self.db.fetchvalue("SELECT hash FROM up_entries WHERE seq = ?", (hub_seq,))
-            if ours != hub_hash:
-                raise ChainError(f"hub holds a different up entry {hub_seq} than this edge wrote")
-        await self._mark_acked(hub_seq, hub_hash)
+        local_head = await up_head(self.db)
+        if hub_seq > local_head or await up_hash(self.db, hub_seq) != hub_hash:
+            raise ChainError(f"hub holds up entry {hub_seq} that this edge did not write (this edge has {local_head})")
+        await mark_acked(self.db, hub_seq, hub_hash)
         while hub_seq < local_head:
-            entries = await self._up_entries_after(hub_seq)
-            batch = make_batch(self.holder.key, feed, entries, 0, b"")
+            self.health.phase = "push"
+            entries = await up_entries_after(self.db, hub_seq, self.config.batch_max_bytes)
+            batch = make_batch(self.holder.key, feed, entries, 0, b"", compact=True, tail_seq=local_head)
             try:
-                hub_seq = await client.push_up(batch)
+                answer = await client.push_up(batch)
             except HubRefused as exc:
-                if exc.status == 409 and isinstance(exc.have, int):
-                    hub_seq = exc.have  # resume from where the hub stands
-                    continue
+                if exc.status == 409:
+                    return None  # the hub stands elsewhere: ask it again where (its answer is hash-checked)
                 raise
-            acked_hash = await self.db.fetchvalue("SELECT hash FROM up_entries WHERE seq = ?", (hub_seq,))
-            await self._mark_acked(hub_seq, acked_hash)
+            hub_seq = await self._take_ack(feed, answer.have, answer.hash, answer.ack)
+            local_head = await up_head(self.db)
         return self._wait_for(self.submitted, self.config.push_interval_s)
 
-    async def _up_entries_after(self, seq: int) -> list[Entry]:
-        rows = await self.db.fetchall(
-            "SELECT seq, prev, hash, op, size FROM up_entries WHERE seq > ? ORDER BY seq LIMIT 5000", (seq,)
-        )
-        entries: list[Entry] = []
-        budget = self.config.batch_max_bytes
-        for r in rows:
-            if entries and budget - r["size"] < 0:
-                break
-            budget -= r["size"] + 40
-            entries.append(Entry(r["seq"], r["prev"], codec.decode(r["op"]), r["hash"]))
-        return entries
-
-    async def _mark_acked(self, seq: int, hash_: bytes) -> None:
-        current, _ = await read_position(self.db, "up_acked")
-        if seq != current:
-            async with self.db.write() as conn:
-                await write_position(conn, "up_acked", seq, hash_)
+    async def _take_ack(self, feed: str, have: int, hash_: bytes | None, ack_raw: bytes | None) -> int:
+        """Mark delivered only what the hub's signed acknowledgement names and our own entry matches."""
+        if ack_raw is not None:
+            doc = self.holder.trust()
+            at = self.clock.now_at_least()
+            ack = open_ack(ack_raw, feed, lambda k: doc.can_sign(k, at))
+            have, hash_ = ack.seq, ack.hash
+        if hash_ is None or not await mark_acked(self.db, have, hash_):
+            raise ChainError(f"the hub's acknowledgement of up entry {have} does not match this edge's entry")
+        return have
 
     async def _pull_once(self) -> Any:
         client = self._client()
-        have_seq, have_hash = await read_position(self.db, "down")
-        data = await client.pull_down(have_seq, self.config.batch_max_bytes, self.config.longpoll_s)
-        trust = self.holder.trust()
-        batch = open_batch(data, feed_name("down", client.village_id), "hub", trust.can_sign)
-        if batch.head_seq < have_seq:
-            raise ChainError(f"hub serves a down feed of {batch.head_seq} entries; this edge has {have_seq} (rolled back?)")
-        if batch.head_seq == have_seq and batch.head_hash != have_hash:
-            raise ChainError(f"hub's down entry {have_seq} differs from the one this edge applied")
-        entries = new_entries(batch, have_seq, have_hash)
-        if entries:
-            await apply_down(self.db, entries)
+        have = int(await self.db.fetchvalue("SELECT seq FROM feed_positions WHERE name = 'down'", default=0))
+        data = await client.pull_down(have, self.config.batch_max_bytes, self.config.longpoll_s)
+        result = await receive_down(self.db, self.clock, self.holder.trust, client.village_id, data)
+        if result.applied:
             self.blobs_wanted.set()
-            log.info("applied down entries %d..%d", entries[0].seq, entries[-1].seq)
+        if result.caught_up:
+            self.down_caught_up.set()
+        else:
+            self.down_caught_up.clear()
         await self._note_success()
         return None  # straight back into the next (long) poll
 
     async def _fetch_blobs_once(self) -> Any:
         state = self.holder.current
         assert state is not None and self._session is not None
+        for sha256, size in await self.content.urgent_missing():
+            await self._fetch(state.hub_url, sha256, size)
+        if not self.down_caught_up.is_set():
+            return self._wait_set(self.down_caught_up, 30.0)
         for sha256, size in await self.content.missing():
-            if size > self.config.blob_max_bytes:
-                log.warning("blob %s of %d bytes is over the limit; not fetched", sha256, size)
-                continue
-            await self.content.fetch(self._session, state.hub_url, sha256, size)
+            if not self.down_caught_up.is_set():
+                break  # new records arrived: they go first
+            await self._fetch(state.hub_url, sha256, size)
         return self._wait_for(self.blobs_wanted, 30.0)
+
+    async def _fetch(self, hub_url: str, sha256: str, size: int) -> None:
+        assert self._session is not None
+        if size > self.config.blob_max_bytes:
+            log.warning("blob %s of %d bytes is over the limit; not fetched", sha256, size)
+            return
+        self.health.phase = "blobs"
+        try:
+            await self.content.fetch(self._session, hub_url, sha256, size, self.budget)
+        except BlobRefused as exc:
+            await self.content.record_failure(sha256, str(exc))
+            raise
 
     async def _note_success(self) -> None:
         async with self.db.write() as conn:

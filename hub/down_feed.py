@@ -74,10 +74,11 @@ class DownFeed:
             except TimeoutError:
                 pass
 
-    async def batch(self, village_id: str, after: int, max_bytes: int) -> bytes:
+    async def batch(self, village_id: str, after: int, max_bytes: int, compact: bool = False) -> bytes:
         """A signed batch of the entries after `after`: at most `max_bytes`, but at least one entry if any.
 
         With nothing after `after` it is an empty batch that still proves the feed's head and the hub's clock.
+        `compact` makes a version 2 batch, which also signs the feed's whole length (the edge's backlog).
         """
         assert self._signing is not None, "a DownFeed without a signing key cannot make batches"
         feed = feed_name("down", village_id)
@@ -98,5 +99,6 @@ class DownFeed:
             if len(rows) < _PAGE:
                 break
             cursor = rows[-1][0]
-        head = await self._store.down_head(village_id) if not entries else Head(entries[-1].seq, entries[-1].hash)
-        return make_batch(self._signing, feed, entries, head.seq, head.hash)
+        tail = await self._store.down_head(village_id)
+        head = tail if not entries else Head(entries[-1].seq, entries[-1].hash)
+        return make_batch(self._signing, feed, entries, head.seq, head.hash, compact=compact, tail_seq=tail.seq)

@@ -132,6 +132,7 @@ def renew_trust_if_due(data_dir: Path, now: int | None = None) -> HubKeys:
         version=keys.trust.version + 1,
         revoked_keys=list(keys.trust.revoked_keys),
         now=current,
+        retired_keys=[(k, until) for k, until in keys.trust.retired_keys if until > current],
     )
     _write_file(data_dir / TRUST, raw, 0o644)
     return load_hub_keys(data_dir)

@@ -11,13 +11,20 @@ from typing import BinaryIO
 
 from aiohttp import web
 
-from protocol.feed import BATCH_LIMITS
+from protocol import compression
+from protocol.ack import make_ack
+from protocol.feed import BATCH_LIMITS, feed_name
 from protocol.http_errors import ApiError, read_body, read_json
 from protocol.records import is_sha256_hex
+from protocol.request_auth import HEADER
 
 from . import registry, up_feed
 from .auth import authenticate_edge
+from .blob_chunks import hints_for
 from .blobs import parse_range
+from .edge_revocation import claimed_key, refuse_if_revoked
+from .key_rotation import refresh_keys
+from .models import Village
 from .services import HUB
 from .validate import float_param, int_param
 
@@ -29,8 +36,18 @@ _CHUNK = 256 * 1024
 routes = web.RouteTableDef()
 
 
+async def _edge(request: web.Request, body: bytes) -> Village:
+    """The signing edge's village, refusing a revoked key with its own clear reason first."""
+    hub = request.app[HUB]
+    refresh_keys(hub)
+    village_id = request.match_info["village"]
+    await refuse_if_revoked(hub.store, village_id, claimed_key(request.headers.get(HEADER)))
+    return await authenticate_edge(request, village_id, body)
+
+
 @routes.get("/api/v1/trust")
 async def trust(request: web.Request) -> web.Response:
+    refresh_keys(request.app[HUB])
     return web.Response(body=request.app[HUB].keys.trust_raw, content_type=MSGPACK,
                         headers={"Cache-Control": "no-cache"})
 
@@ -38,7 +55,9 @@ async def trust(request: web.Request) -> web.Response:
 @routes.post("/api/v1/enroll")
 async def enroll(request: web.Request) -> web.Response:
     hub = request.app[HUB]
+    refresh_keys(hub)
     village_id, token, key = registry.parse_enroll_request(await read_json(request, MAX_JSON))
+    await refuse_if_revoked(hub.store, village_id, key)
     village = await registry.enroll(hub.store, village_id, token, key)
     trust_b64 = base64.urlsafe_b64encode(hub.keys.trust_raw).decode("ascii")
     return web.json_response({"village_id": village.id, "trust": trust_b64, "node_id": village.node_id})
@@ -47,7 +66,7 @@ async def enroll(request: web.Request) -> web.Response:
 @routes.get("/api/v1/sync/{village}/down")
 async def down(request: web.Request) -> web.Response:
     hub = request.app[HUB]
-    village = await authenticate_edge(request, request.match_info["village"], b"")
+    village = await _edge(request, b"")
     cfg = hub.config
     after = int_param(request.query.get("after"), "after", 0, 0, _SEQ_MAX)
     # Asking for more than the hub sends, or a longer wait than it holds, is granted as much as it allows.
@@ -56,14 +75,18 @@ async def down(request: web.Request) -> web.Response:
     wait = float_param(request.query.get("wait"), "wait", 0.0, 0.0, cfg.longpoll_max_s)
     if wait > 0:
         await hub.down.wait_for_new(village.id, after, wait)
-    data = await hub.down.batch(village.id, after, max_bytes)
+    # `enc=z1` asks for the compact, compressed form (protocol/compression.py); without it, version 1 as before.
+    packed = request.query.get("enc") == compression.ENCODING
+    data = await hub.down.batch(village.id, after, max_bytes, compact=packed)
+    if packed:
+        data = await asyncio.to_thread(compression.compress, data)
     return web.Response(body=data, content_type=MSGPACK, headers={"Cache-Control": "no-store"})
 
 
 @routes.get("/api/v1/sync/{village}/up")
 async def up_position(request: web.Request) -> web.Response:
     hub = request.app[HUB]
-    village = await authenticate_edge(request, request.match_info["village"], b"")
+    village = await _edge(request, b"")
     head = await hub.store.up_head(village.id)
     return web.json_response({"seq": head.seq, "hash": head.hash.hex()})
 
@@ -72,9 +95,28 @@ async def up_position(request: web.Request) -> web.Response:
 async def up_push(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     data = await read_body(request, BATCH_LIMITS.max_bytes)
-    village = await authenticate_edge(request, request.match_info["village"], data)
-    head = await up_feed.receive_up_batch(hub.store, village, data)
-    return web.json_response({"have": head.seq})
+    village = await _edge(request, data)
+    # A compressed batch is inflated under the same cap before anything else looks at it.
+    plain = await asyncio.to_thread(compression.decompress, data, BATCH_LIMITS.max_bytes)
+    head = await up_feed.receive_up_batch(hub.store, village, plain)
+    ack = make_ack(hub.keys.signing, feed_name("up", village.id), head.seq, head.hash)
+    return web.json_response({"have": head.seq, "hash": head.hash.hex(),
+                              "ack": base64.urlsafe_b64encode(ack).decode("ascii")})
+
+
+@routes.get("/content/{sha256}/chunks")
+async def content_chunks(request: web.Request) -> web.Response:
+    """Per-chunk SHA-256 of a blob (protocol/blob_chunks.py): a hint for resuming past a corrupted chunk."""
+    hub = request.app[HUB]
+    sha = request.match_info["sha256"]
+    if not is_sha256_hex(sha):
+        raise ApiError(400, "bad_sha256", "a content name must be 64 lowercase hex digits")
+    path = hub.blobs.path_for(sha)
+    if not path.is_file():
+        raise ApiError(404, "not_found", f"no blob {sha} is stored at the hub")
+    data = await hints_for(path, hub.config.data_dir / "blob_chunks", sha)
+    return web.Response(body=data, content_type="application/octet-stream",
+                        headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
 
 def _etag_matches(header: str, etag: str) -> bool:

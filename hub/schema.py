@@ -135,5 +135,33 @@ CREATE TABLE IF NOT EXISTS status_history (
 );
 CREATE INDEX IF NOT EXISTS status_history_village ON status_history(village_id, n);
 
+-- Edge keys revoked by an operator (`village-hub edge revoke`): their requests and batches are refused for good.
+CREATE TABLE IF NOT EXISTS revoked_edge_keys (
+    key BLOB PRIMARY KEY,
+    village_id TEXT NOT NULL,
+    revoked_at REAL NOT NULL,
+    reason TEXT NOT NULL
+);
+
+-- Live streams the hub relays to villages in scope (hub/streams.py) and meeting recordings uploaded by edges.
+CREATE TABLE IF NOT EXISTS streams (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    area TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    source_url TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    ended_at REAL
+);
+CREATE TABLE IF NOT EXISTS recordings (
+    village_id TEXT NOT NULL REFERENCES villages(id),
+    id TEXT NOT NULL,              -- the meeting id at the edge
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,          -- declared by the edge; the bytes must hash to it
+    started_at REAL NOT NULL,
+    completed_at REAL,
+    PRIMARY KEY (village_id, id)
+);
+
 PRAGMA user_version = 1;
 """

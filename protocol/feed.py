@@ -2,6 +2,9 @@
 
 A village has two feeds: `down/<village>` written by the hub and `up/<village>` written by the edge. A batch is
 signed once, over its head (last seq and hash) and the signer's clock, so verifying the head covers every entry.
+Version 2 ("compact") sends only the ops after the first entry's (seq, prev): the receiver recomputes the chain,
+so 37 incompressible bytes per entry stay off the line; it also signs the sender's whole feed length (`tail_seq`)
+so the receiver knows its backlog.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from .records import Side, validate_op
 GENESIS = b"\x00" * 32
 BATCH_LIMITS = Limits(max_bytes=8 * 1024 * 1024, max_bin=1024 * 1024, max_array=20_000)
 _SIGNED = "villagenet-batch-v1"
+_SIGNED_V2 = "villagenet-batch-v2"
 
 
 def feed_name(direction: str, village_id: str) -> str:
@@ -61,6 +65,7 @@ class Batch:
     head_hash: bytes
     signed_at: int
     signer: bytes
+    tail_seq: int = 0  # how long the sender's feed was when it signed (v2); the head for v1
 
     @property
     def first_seq(self) -> int:
@@ -71,13 +76,44 @@ def _signed_message(feed: str, head_seq: int, head_hash: bytes, signed_at: int) 
     return codec.encode([_SIGNED, feed, head_seq, head_hash, signed_at])
 
 
+def _signed_message_v2(feed: str, head_seq: int, head_hash: bytes, signed_at: int, tail_seq: int) -> bytes:
+    return codec.encode([_SIGNED_V2, feed, head_seq, head_hash, signed_at, tail_seq])
+
+
 def make_batch(
-    key: NodeKey, feed: str, entries: list[Entry], head_seq: int, head_hash: bytes, now: int | None = None
+    key: NodeKey,
+    feed: str,
+    entries: list[Entry],
+    head_seq: int,
+    head_hash: bytes,
+    now: int | None = None,
+    compact: bool = False,
+    tail_seq: int | None = None,
 ) -> bytes:
-    """Sign a batch. With no entries it still proves the feed's head and the signer's clock."""
+    """Sign a batch. With no entries it still proves the feed's head and the signer's clock.
+
+    `compact` writes version 2 (ops only, plus the signed `tail_seq`, default the head); otherwise version 1.
+    """
     if entries:
         head_seq, head_hash = entries[-1].seq, entries[-1].hash
     signed_at = int(time.time()) if now is None else now
+    if compact:
+        tail = head_seq if tail_seq is None else max(tail_seq, head_seq)
+        return codec.encode(
+            {
+                "v": 2,
+                "feed": feed,
+                "first_seq": entries[0].seq if entries else head_seq + 1,
+                "first_prev": entries[0].prev if entries else head_hash,
+                "ops": [e.op for e in entries],
+                "head_seq": head_seq,
+                "head_hash": head_hash,
+                "tail_seq": tail,
+                "signed_at": signed_at,
+                "signer": key.public,
+                "sig": key.sign(_signed_message_v2(feed, head_seq, head_hash, signed_at, tail)),
+            }
+        )
     return codec.encode(
         {
             "v": 1,
@@ -102,12 +138,12 @@ def open_batch(
     """Decode and fully verify a batch: form, feed, trusted signer, signature, internal chain, op ownership."""
     m = codec.require_map(codec.decode(data, limits), "batch")
     what = "batch"
-    if codec.field(m, "v", int, what) != 1:
+    version = codec.field(m, "v", int, what)
+    if version not in (1, 2):
         raise DecodeError("unsupported batch version")
     feed = codec.field(m, "feed", str, what)
     if feed != expected_feed:
         raise WrongVillage(f"batch is for feed {feed!r}, expected {expected_feed!r}")
-    raw_entries = codec.field(m, "entries", list, what)
     head_seq = codec.field(m, "head_seq", int, what)
     head_hash = codec.field(m, "head_hash", bytes, what)
     signed_at = codec.field(m, "signed_at", int, what)
@@ -115,7 +151,14 @@ def open_batch(
     sig = codec.field(m, "sig", bytes, what)
     if not is_trusted(signer):
         raise UnknownKey("batch is signed by a key this node does not trust")
-    verify(signer, sig, _signed_message(feed, head_seq, head_hash, signed_at))
+    if version == 1:
+        raw_entries = codec.field(m, "entries", list, what)
+        tail_seq = head_seq
+        verify(signer, sig, _signed_message(feed, head_seq, head_hash, signed_at))
+    else:
+        tail_seq = codec.field(m, "tail_seq", int, what)
+        verify(signer, sig, _signed_message_v2(feed, head_seq, head_hash, signed_at, tail_seq))
+        raw_entries = _expand_compact(m, what)
 
     entries: list[Entry] = []
     prev_hash: bytes | None = None
@@ -124,6 +167,8 @@ def open_batch(
         if not (isinstance(raw, list) and len(raw) == 3):
             raise DecodeError("an entry must be [seq, prev, op]")
         seq, prev, op = raw
+        if prev is None and prev_hash is not None:
+            prev = prev_hash  # compact batch: the chain itself says what came before
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or not isinstance(prev, bytes):
             raise DecodeError("entry seq must be a positive integer and prev must be bytes")
         if prev_seq is not None and seq != prev_seq + 1:
@@ -136,7 +181,19 @@ def open_batch(
         prev_hash, prev_seq = h, seq
     if entries and (entries[-1].seq != head_seq or entries[-1].hash != head_hash):
         raise ChainError("the signed head does not match the entries")
-    return Batch(feed, entries, head_seq, head_hash, signed_at, signer)
+    if tail_seq < head_seq:
+        raise DecodeError("the signed feed length is shorter than the batch's head")
+    return Batch(feed, entries, head_seq, head_hash, signed_at, signer, tail_seq)
+
+
+def _expand_compact(m: dict[str, Any], what: str) -> list[Any]:
+    """Version 2's ops as [seq, prev, op] triples; prev is filled in while the chain is checked (None here)."""
+    ops = codec.field(m, "ops", list, what)
+    first_seq = codec.field(m, "first_seq", int, what)
+    first_prev = codec.field(m, "first_prev", bytes, what)
+    if first_seq < 1:
+        raise DecodeError("first_seq must be a positive integer")
+    return [[first_seq + i, first_prev if i == 0 else None, op] for i, op in enumerate(ops)]
 
 
 def new_entries(batch: Batch, have_seq: int, have_hash: bytes) -> list[Entry]:

@@ -2,6 +2,8 @@
 
 Edges pin the hub's root key from their provisioning bundle and accept a trust document only under that key, and
 never one older than the version they already hold (a rolled-back trust document would revive retired keys).
+Rotating a signing key is two versions: first old and new listed together, then the old one moved to `retired`
+with an expiry, after which its signatures are refused (TUF's way of rotating without downtime).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import codec
 from .envelope import open_sealed, seal
-from .errors import Expired, SequenceError, UnknownKey
+from .errors import DecodeError, Expired, SequenceError, UnknownKey
 from .keys import NodeKey
 
 PURPOSE = "trust"
@@ -27,9 +29,16 @@ class TrustDocument:
     revoked_keys: tuple[bytes, ...] = field(default=())
     issued_at: int = 0
     expires_at: int = 0
+    retired_keys: tuple[tuple[bytes, int], ...] = field(default=())  # (key, accepted until) after a rotation
 
-    def can_sign(self, key: bytes) -> bool:
-        return key in self.signing_keys and key not in self.revoked_keys
+    def can_sign(self, key: bytes, at: int | None = None) -> bool:
+        """Whether `key` signs for the hub at time `at` (now by default): listed, or retired but not yet expired."""
+        if key in self.revoked_keys:
+            return False
+        if key in self.signing_keys:
+            return True
+        when = int(time.time()) if at is None else at
+        return any(key == k and when < until for k, until in self.retired_keys)
 
 
 def make_trust(
@@ -40,20 +49,34 @@ def make_trust(
     revoked_keys: list[bytes] | None = None,
     lifetime_s: int = DEFAULT_LIFETIME_S,
     now: int | None = None,
+    retired_keys: list[tuple[bytes, int]] | None = None,
 ) -> bytes:
     issued = int(time.time()) if now is None else now
-    return seal(
-        root,
-        PURPOSE,
-        {
-            "version": version,
-            "hub_name": hub_name,
-            "signing_keys": list(signing_keys),
-            "revoked_keys": list(revoked_keys or []),
-            "issued_at": issued,
-            "expires_at": issued + lifetime_s,
-        },
-    )
+    body: dict[str, object] = {
+        "version": version,
+        "hub_name": hub_name,
+        "signing_keys": list(signing_keys),
+        "revoked_keys": list(revoked_keys or []),
+        "issued_at": issued,
+        "expires_at": issued + lifetime_s,
+    }
+    if retired_keys:
+        body["retired_keys"] = [[k, until] for k, until in retired_keys]
+    return seal(root, PURPOSE, body)
+
+
+def _retired(raw: object) -> tuple[tuple[bytes, int], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) > 64:
+        raise DecodeError("trust document retired_keys must be a short list")
+    out: list[tuple[bytes, int]] = []
+    for item in raw:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], bytes)
+                and isinstance(item[1], int) and not isinstance(item[1], bool)):
+            raise DecodeError("each retired key must be [key, until]")
+        out.append((item[0], item[1]))
+    return tuple(out)
 
 
 def open_trust(data: bytes, pinned_root: bytes, now: int | None = None, min_version: int = 0) -> TrustDocument:
@@ -70,6 +93,7 @@ def open_trust(data: bytes, pinned_root: bytes, now: int | None = None, min_vers
         revoked_keys=tuple(codec.field(b, "revoked_keys", list, what)),
         issued_at=codec.field(b, "issued_at", int, what),
         expires_at=codec.field(b, "expires_at", int, what),
+        retired_keys=_retired(b.get("retired_keys")),
     )
     if not all(isinstance(k, bytes) for k in doc.signing_keys + doc.revoked_keys):
         raise UnknownKey("trust document lists a key that is not bytes")

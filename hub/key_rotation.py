@@ -1,0 +1,78 @@
+"""Rotating the hub's signing key without downtime, TUF-style, and picking up new keys in the running hub.
+
+`rotate_signing_key` makes a new key and a trust document listing old and new; `retire_old_keys` lists only the
+new one and moves the old to `retired_keys` with an expiry. Edges fetch the trust document and follow; the running
+hub notices the changed files (`refresh_keys`) on its next sync request, so nothing restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from protocol.keys import NodeKey, fingerprint
+from protocol.trust import make_trust
+
+from .keys_store import SIGNING_KEY, TRUST, HubKeys, _write_file, load_hub_keys
+from .services import Hub
+
+log = logging.getLogger(__name__)
+DEFAULT_GRACE_S = 7 * 24 * 3600
+
+
+def rotate_signing_key(data_dir: Path, now: int | None = None) -> HubKeys:
+    """A new signing key, listed beside the current ones in the next trust version, then used for signing."""
+    keys = load_hub_keys(data_dir)
+    new = NodeKey.generate()
+    listed = [k for k in keys.trust.signing_keys if k != new.public] + [new.public]
+    raw = make_trust(keys.root, keys.trust.hub_name, listed, version=keys.trust.version + 1,
+                     revoked_keys=list(keys.trust.revoked_keys), retired_keys=list(keys.trust.retired_keys),
+                     now=now)
+    # Trust first (it lists both keys, so either signing.key verifies under it), then the key itself.
+    _write_file(data_dir / TRUST, raw, 0o644)
+    new.save(data_dir / SIGNING_KEY)
+    log.warning("hub signing key rotated to %s (trust version %d)", fingerprint(new.public), keys.trust.version + 1)
+    return load_hub_keys(data_dir)
+
+
+def retire_old_keys(data_dir: Path, grace_s: int = DEFAULT_GRACE_S, now: int | None = None) -> HubKeys:
+    """Keep only the current signing key; the others stay acceptable until now + grace_s, then are refused."""
+    keys = load_hub_keys(data_dir)
+    current = int(time.time()) if now is None else now
+    old = [k for k in keys.trust.signing_keys if k != keys.signing.public]
+    retired = [(k, until) for k, until in keys.trust.retired_keys if until > current and k not in old]
+    retired += [(k, current + grace_s) for k in old]
+    raw = make_trust(keys.root, keys.trust.hub_name, [keys.signing.public], version=keys.trust.version + 1,
+                     revoked_keys=list(keys.trust.revoked_keys), retired_keys=retired, now=current)
+    _write_file(data_dir / TRUST, raw, 0o644)
+    log.warning("retired %d old hub signing key(s); accepted until %d", len(old), current + grace_s)
+    return load_hub_keys(data_dir)
+
+
+def _stamp(data_dir: Path) -> tuple[int, int]:
+    return os.stat(data_dir / TRUST).st_mtime_ns, os.stat(data_dir / SIGNING_KEY).st_mtime_ns
+
+
+_seen: dict[int, tuple[int, int]] = {}
+
+
+def refresh_keys(hub: Hub) -> None:
+    """Re-read the key files when a CLI rotated them while the hub runs; cheap (two stat calls) otherwise."""
+    data_dir = hub.config.data_dir
+    try:
+        stamp = _stamp(data_dir)
+    except FileNotFoundError:
+        return
+    if _seen.get(id(hub)) == stamp:
+        return
+    try:
+        keys = load_hub_keys(data_dir)
+    except Exception as exc:  # a half-written rotation: keep signing with what we have and look again later
+        log.warning("hub keys changed but cannot be loaded yet: %s", exc)
+        return
+    _seen[id(hub)] = stamp
+    hub.keys = keys
+    hub.down._signing = keys.signing
+    log.info("hub keys reloaded: trust version %d, signing %s", keys.trust.version, fingerprint(keys.signing.public))
