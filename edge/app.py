@@ -23,6 +23,8 @@ from .schema import SCHEMA
 from .staff import api_pairing as staff_pairing
 from .staff.site import create_staff_app
 from .state_holder import StateHolder
+from .streams import routes as streams_routes
+from .streams import streams_ctx
 from .sync_client import SyncClient
 from .usb.lifecycle import usb_watcher_ctx
 
@@ -88,6 +90,8 @@ def create_app(config: EdgeConfig) -> web.Application:
     app.cleanup_ctx.extend([_runtime_ctx, _sync_ctx, _discovery_ctx, usb_watcher_ctx])
     app.add_routes(api_resident.routes)
     app.add_routes(api_status.routes)
+    app.add_routes(streams_routes.routes)
+    app.cleanup_ctx.append(streams_ctx)  # after the runtime and sync contexts it builds on
     app.add_routes(tv_page.routes)
     app.add_routes(staff_pairing.routes)  # before the /staff sub-app, which would answer "/staff" with a 404
     app.add_subapp("/staff", create_staff_app())

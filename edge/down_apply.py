@@ -16,6 +16,7 @@ from protocol.errors import ChainError
 from protocol.feed import GENESIS, Entry
 
 from .feed_positions import write_position
+from .streams.catalog import apply_stream_op
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ async def _apply_op(conn: aiosqlite.Connection, op: dict[str, Any]) -> None:
             (rid, str(body.get("submission_id", "")), str(body.get("text", "")), str(body.get("by", "")),
              str(body.get("at", ""))),
         )
+    elif kind == "stream":
+        await apply_stream_op(conn, op)
     else:
         # Kinds this version does not show yet (settings, staff accounts, streams) still advance the feed.
         log.info("down entry of kind %s (%s) kept for a later version", kind, rid)

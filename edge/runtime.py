@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -15,6 +16,9 @@ from .outbox import Outbox
 from .state_holder import StateHolder
 from .sync_client import SyncClient
 
+if TYPE_CHECKING:
+    from .streams.service import StreamsService
+
 
 @dataclass
 class EdgeRuntime:
@@ -26,6 +30,7 @@ class EdgeRuntime:
     sync: SyncClient
     devices: DeviceTable
     started_at: float
+    streams: StreamsService | None = None  # set by edge.streams' cleanup context
 
 
 RUNTIME = web.AppKey("runtime", EdgeRuntime)

@@ -125,4 +125,43 @@ CREATE TABLE IF NOT EXISTS submission_households (
     submission_id TEXT PRIMARY KEY,         -- the household a submission's device was paired with when sent
     household_id  TEXT NOT NULL
 );
+-- Live video and village meetings (edge/streams/): relayed streams, meetings with their recording, votes.
+CREATE TABLE IF NOT EXISTS streams (
+    id          TEXT PRIMARY KEY,           -- a hub-owned `stream` record from the down feed
+    title       TEXT NOT NULL,
+    area        TEXT NOT NULL,
+    body        TEXT NOT NULL               -- JSON of the record
+);
+CREATE TABLE IF NOT EXISTS meetings (
+    id           TEXT PRIMARY KEY,          -- mtg-..., also the stream id the hall encoder pushes to
+    title        TEXT NOT NULL,
+    agenda       TEXT NOT NULL,
+    ingest_key   TEXT NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('scheduled', 'live', 'ended')),
+    scheduled_at REAL NOT NULL,
+    started_at   REAL,
+    ended_at     REAL,
+    recording_sha256 TEXT,
+    recording_size   INTEGER,
+    duration_s   REAL,
+    uploaded_at  REAL                       -- the hub holds the whole recording with a matching hash
+);
+CREATE TABLE IF NOT EXISTS meeting_segments (
+    meeting_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,            -- this box's numbering, which an encoder restart cannot reuse
+    name       TEXT NOT NULL,               -- the file served to viewers (seg000001.ts)
+    source_name TEXT NOT NULL,              -- the name the encoder pushed it under (index0.ts)
+    duration   REAL NOT NULL,
+    size       INTEGER NOT NULL,
+    PRIMARY KEY (meeting_id, seq)
+);
+CREATE TABLE IF NOT EXISTS vote_questions (
+    id         TEXT PRIMARY KEY,
+    stream_id  TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    choices    TEXT NOT NULL,               -- JSON list of the answers shown on the TV
+    opened_at  REAL NOT NULL,
+    closed_at  REAL,
+    cutoff_up_seq INTEGER                   -- votes in the up feed up to here count (set when closed)
+);
 """

@@ -15,6 +15,7 @@ from aiohttp import web
 from protocol.http_errors import ApiError, error_middleware
 
 from . import routes_admin, routes_sync
+from . import routes_streams
 from .blobs import BlobStore
 from .config import HubConfig
 from .down_feed import DownFeed
@@ -68,6 +69,7 @@ def create_app(config: HubConfig) -> web.Application:
     app[HUB] = hub
     app.add_routes(routes_sync.routes)
     app.add_routes(routes_admin.routes)
+    routes_streams.setup(app)  # streams, their relay, recordings and vote tallies
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_poller)
     return app

@@ -25,7 +25,8 @@ KIND_OWNER: dict[str, Side] = {
     # owned by the village edge, travel up
     "submission": "edge",
     "device_status": "edge",
-    "recording": "edge",
+    "recording": "edge",  # {title, agenda, sha256, size, duration_s, started_at, ended_at}: a meeting's recording
+    "vote_tally": "edge",  # {stream_id, text, choices, counts, voters, cutoff_up_seq, closed_at}: a vote's final tally
     "village_info": "edge",
     # written by village staff on the edge's staff page (edge/staff/)
     "local_reply": "edge",  # {submission_id, text, by, at}: the hub keeps it as a reply of that submission

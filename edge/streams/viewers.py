@@ -1,0 +1,45 @@
+"""Who is watching: viewers per stream, counted from segment requests, one per device (X-Device-Id or ?device=).
+
+A device counts while it keeps fetching segments; one that stops drops out after the window. Memory is bounded:
+old sightings are swept, and a stream keeps at most MAX_DEVICES_PER_STREAM devices.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+MAX_DEVICES_PER_STREAM = 20_000
+
+
+class ViewerTracker:
+    def __init__(self, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window_s = window_s
+        self.clock = clock
+        self._seen: dict[str, dict[str, float]] = {}  # stream id -> device -> last segment request
+
+    def saw(self, stream_id: str, device: str) -> None:
+        devices = self._seen.setdefault(stream_id, {})
+        if device not in devices and len(devices) >= MAX_DEVICES_PER_STREAM:
+            self.sweep()
+            if len(devices) >= MAX_DEVICES_PER_STREAM:
+                return
+        devices[device] = self.clock()
+
+    def count(self, stream_id: str) -> int:
+        cutoff = self.clock() - self.window_s
+        return sum(1 for at in self._seen.get(stream_id, {}).values() if at >= cutoff)
+
+    def counts(self) -> dict[str, int]:
+        """Viewers now of every stream someone watched within the window."""
+        self.sweep()
+        return {sid: len(devices) for sid, devices in self._seen.items() if devices}
+
+    def sweep(self) -> None:
+        cutoff = self.clock() - self.window_s
+        for sid in list(self._seen):
+            devices = {d: at for d, at in self._seen[sid].items() if at >= cutoff}
+            if devices:
+                self._seen[sid] = devices
+            else:
+                del self._seen[sid]

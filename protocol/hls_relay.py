@@ -1,0 +1,196 @@
+"""An HLS relay shared by the hub (city source → villages) and the edge (hub → set-top boxes).
+
+Each segment crosses the hop once however many watch: concurrent misses wait on one upstream fetch (as nginx
+`proxy_cache_lock` does), the playlist is re-read at most about once a second, and segments are kept for a window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import aiohttp
+
+from .errors import ProtocolError
+from .hls_playlist import MAX_PLAYLIST_BYTES, MediaPlaylist, is_segment_name, parse_media_playlist
+
+log = logging.getLogger(__name__)
+
+_CONTENT_TYPES = {".ts": "video/mp2t", ".m4s": "video/iso.segment", ".mp4": "video/mp4", ".aac": "audio/aac"}
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+
+
+def content_type_for(name: str) -> str:
+    for ext, ctype in _CONTENT_TYPES.items():
+        if name.endswith(ext):
+            return ctype
+    return "application/octet-stream"
+
+
+class RelayUnavailable(Exception):
+    """Upstream cannot be reached or sent something unusable, and nothing recent enough is cached."""
+
+
+class SegmentUnknown(Exception):
+    """The name is not (or no longer) in the stream's playlist: a 404, never an upstream fetch."""
+
+
+@dataclass
+class _Cached:
+    data: bytes
+    at: float
+
+
+class HlsRelay:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        playlist_url: str,
+        *,
+        playlist_ttl_s: float = 1.0,
+        window_s: float = 120.0,
+        max_segment_bytes: int = 64 * 1024**2,
+        max_cache_bytes: int = 256 * 1024**2,
+        stale_grace_s: float = 10.0,
+        fetch_timeout_s: float = 20.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.session = session
+        self.playlist_url = playlist_url
+        self.playlist_ttl_s = playlist_ttl_s
+        self.window_s = window_s
+        self.max_segment_bytes = max_segment_bytes
+        self.max_cache_bytes = max_cache_bytes
+        self.stale_grace_s = stale_grace_s
+        self.timeout = aiohttp.ClientTimeout(total=fetch_timeout_s)
+        self.clock = clock
+        self.upstream_fetches: Counter[str] = Counter()  # per file name, the playlist included
+        self.last_used = clock()
+        self._playlist: MediaPlaylist | None = None
+        self._rendered = b""
+        self._playlist_at = float("-inf")
+        self._listed: dict[str, float] = {}  # segment name -> last time a playlist listed it
+        self._segments: dict[str, _Cached] = {}
+        self._inflight: dict[str, asyncio.Future[bytes]] = {}
+
+    # -- what viewers ask for ----------------------------------------------------------------------------------
+    async def playlist(self) -> bytes:
+        """The media playlist, re-read from upstream when older than the TTL; a brief outage serves the last one."""
+        now = self.clock()
+        self.last_used = now
+        if now - self._playlist_at < self.playlist_ttl_s:
+            return self._rendered
+        try:
+            return await self._single_flight("index.m3u8", self._refresh)
+        except RelayUnavailable:
+            if self._playlist is not None and now - self._playlist_at < self.stale_grace_s:
+                return self._rendered
+            raise
+
+    async def segment(self, name: str) -> bytes:
+        """A segment's bytes: from the cache, from the fetch already under way, or from one new upstream fetch."""
+        now = self.clock()
+        self.last_used = now
+        if not is_segment_name(name):
+            raise SegmentUnknown(name)
+        cached = self._segments.get(name)
+        if cached is not None:
+            return cached.data
+        if name not in self._listed:
+            # A viewer may be a moment ahead of our copy of the playlist.
+            if now - self._playlist_at >= self.playlist_ttl_s:
+                try:
+                    await self.playlist()
+                except RelayUnavailable:
+                    pass
+            if name not in self._listed:
+                raise SegmentUnknown(name)
+        return await self._single_flight(name, lambda: self._fetch_segment(name))
+
+    @property
+    def target_duration(self) -> int:
+        return self._playlist.target_duration if self._playlist else 0
+
+    def cached_names(self) -> list[str]:
+        return list(self._segments)
+
+    # -- upstream ----------------------------------------------------------------------------------------------
+    async def _single_flight(self, key: str, start: Callable[[], Awaitable[bytes]]) -> bytes:
+        fut = self._inflight.get(key)
+        if fut is None:
+            fut = asyncio.ensure_future(start())
+            self._inflight[key] = fut
+            fut.add_done_callback(lambda f: self._done(key, f))
+        # Shielded: a viewer who gives up must not cancel the fetch the others are waiting on.
+        return await asyncio.shield(fut)
+
+    def _done(self, key: str, fut: asyncio.Future[bytes]) -> None:
+        self._inflight.pop(key, None)
+        if not fut.cancelled():
+            fut.exception()  # retrieved here, so nobody is warned when every waiter left
+
+    async def _get(self, url: str, limit: int, what: str) -> bytes:
+        self.upstream_fetches[what] += 1
+        try:
+            async with self.session.get(url, timeout=self.timeout) as resp:
+                if resp.status == 404:
+                    raise SegmentUnknown(what)
+                if resp.status != 200:
+                    raise RelayUnavailable(f"upstream answered {resp.status} for {what}")
+                if resp.content_length is not None and resp.content_length > limit:
+                    raise RelayUnavailable(f"upstream {what} is {resp.content_length} bytes, over {limit}")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.content.iter_chunked(256 * 1024):
+                    size += len(chunk)
+                    if size > limit:
+                        raise RelayUnavailable(f"upstream {what} is longer than {limit} bytes")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise RelayUnavailable(f"upstream {what} could not be fetched: {exc or type(exc).__name__}") from None
+
+    async def _refresh(self) -> bytes:
+        try:
+            data = await self._get(self.playlist_url, MAX_PLAYLIST_BYTES, "index.m3u8")
+        except SegmentUnknown:
+            raise RelayUnavailable("upstream has no such stream (404)") from None
+        try:
+            parsed = parse_media_playlist(data)
+        except ProtocolError as exc:
+            log.warning("refused playlist from %s: %s", self.playlist_url, exc.detail)
+            raise RelayUnavailable(f"upstream playlist refused: {exc.detail}") from None
+        now = self.clock()
+        self._playlist, self._rendered, self._playlist_at = parsed, parsed.render(), now
+        for name in parsed.names():
+            self._listed[name] = now
+        self.prune(now)
+        return self._rendered
+
+    async def _fetch_segment(self, name: str) -> bytes:
+        data = await self._get(urljoin(self.playlist_url, name), self.max_segment_bytes, name)
+        self._segments[name] = _Cached(data, self.clock())
+        return data
+
+    def prune(self, now: float | None = None) -> None:
+        """Forget segments that left the playlist more than a window ago, and the oldest when over the byte cap."""
+        now = self.clock() if now is None else now
+        current = set(self._playlist.names()) if self._playlist else set()
+        for name, at in list(self._listed.items()):
+            if name not in current and now - at > self.window_s:
+                del self._listed[name]
+        for name in [n for n in self._segments if n not in self._listed]:
+            del self._segments[name]
+        total = sum(len(c.data) for c in self._segments.values())
+        for name, cached in sorted(self._segments.items(), key=lambda kv: kv[1].at):
+            if total <= self.max_cache_bytes:
+                break
+            if name in current:
+                continue
+            total -= len(cached.data)
+            del self._segments[name]
