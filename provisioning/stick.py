@@ -191,8 +191,13 @@ class FatStick:
         except FileNotFoundError:
             return []
         out = []
-        for info in self._fs.scandir(where, namespaces=["details"]):
-            out.append(StickEntry(info.name, info.is_dir, 0 if info.is_dir else int(info.size)))
+        for name in self._listdir(where):
+            if not _SAFE_NAME.match(name) or ".." in name:
+                # Reported as it is, never looked up: pyfatfs would normalise '../x' into another file's path.
+                out.append(StickEntry(name, False, 0))
+                continue
+            info = self._fs.getinfo(where.rstrip("/") + "/" + name, namespaces=["details"])
+            out.append(StickEntry(name, info.is_dir, 0 if info.is_dir else int(info.size)))
         return out
 
     def open_read(self, path: StickPath) -> BinaryIO:

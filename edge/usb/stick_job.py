@@ -120,7 +120,7 @@ async def _finish(rt: EdgeRuntime, stick: StickFS, device: str, actions: list[di
         "at": now,
     }
     receipt = make_receipt(rt.holder.key, body)
-    kept = rt.config.data_dir.joinpath(*RECEIPTS_KEPT, f"{now}-{rt.holder.key.node_id}.vnr")
+    kept = rt.config.data_dir.joinpath(*RECEIPTS_KEPT, f"{time.time_ns()}-{rt.holder.key.node_id}.vnr")
     await asyncio.to_thread(write_atomically, kept, receipt, 0o644)
     on_stick: str | None = "/".join(receipt_path(rt.holder.key.node_id))
     try:

@@ -87,8 +87,11 @@ class UsbWatcher:
             name = await self._queue.get()
             try:
                 await self.service_device(name)
-            except Exception:
+            except Exception as exc:
                 log.exception("servicing /dev/%s failed", name)
+                record_unusable(self.rt.config.data_dir, f"/dev/{name}", StickError(
+                    "internal_error", f"the box could not finish with this stick ({type(exc).__name__}: {exc});"
+                    " take it out, and call the city's support if it happens again"))
             finally:
                 self.jobs_done += 1
                 self.activity.end()
