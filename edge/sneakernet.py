@@ -1,0 +1,126 @@
+"""Sync by USB stick when the line is down: write what the hub lacks to `VILLAGENET/sync/`, apply what it sent.
+
+`export_to` and `import_from` work on a plain folder (the USB watcher copies the stick's `sync/` folder to a temp
+dir and back), open the edge's own database beside a running edge (WAL, one writer per process), and verify the
+hub's batches exactly as the online sync does. Both are coroutines.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from protocol import compression
+from protocol.ack import open_ack
+from protocol.database import Database
+from protocol.errors import ProtocolError
+from protocol.feed import feed_name, make_batch
+from protocol.stick_sync import (
+    batch_name,
+    list_files,
+    make_position,
+    position_name,
+    read_file,
+    remove_files,
+    write_file,
+)
+
+from .config import load_config
+from .down_receive import receive_down
+from .feed_positions import mark_acked, read_position, up_entries_after, up_head
+from .hub_clock import HubClock
+from .schema import SCHEMA
+from .state_holder import StateHolder
+
+log = logging.getLogger(__name__)
+STICK_BATCH_BYTES = 4 * 1024 * 1024
+
+
+class NotProvisioned(ProtocolError):
+    code = "not_provisioned"
+
+
+def _holder(data_dir: Path) -> StateHolder:
+    holder = StateHolder(data_dir)
+    if holder.current is None:
+        raise NotProvisioned(f"{data_dir} is not a provisioned edge; apply a bundle first")
+    return holder
+
+
+async def _open_db(data_dir: Path) -> Database:
+    db = Database(data_dir / "edge.db")
+    await db.open(SCHEMA)
+    return db
+
+
+async def export_to(data_dir: Path, sync_dir: Path) -> dict[str, Any]:
+    """Write the up entries the hub has not acknowledged and this edge's signed down position."""
+    holder = _holder(data_dir)
+    state = holder.current
+    assert state is not None
+    db = await _open_db(data_dir)
+    try:
+        acked, _ = await read_position(db, "up_acked")
+        head = await up_head(db)
+        down_seq, down_hash = await read_position(db, "down")
+        remove_files(sync_dir, "up", state.village_id)
+        feed = feed_name("up", state.village_id)
+        files, seq = 0, acked
+        while seq < head:
+            entries = await up_entries_after(db, seq, STICK_BATCH_BYTES)
+            batch = make_batch(holder.key, feed, entries, 0, b"", compact=True, tail_seq=head)
+            write_file(sync_dir, batch_name("up", state.village_id, entries[0].seq), compression.compress(batch))
+            seq = entries[-1].seq
+            files += 1
+        write_file(sync_dir, position_name(state.village_id),
+                   make_position(holder.key, state.village_id, down_seq, down_hash, head))
+    finally:
+        await db.close()
+    log.info("sneakernet export for %s: up %d..%d in %d files, down position %d", state.village_id, acked + 1,
+             head, files, down_seq)
+    return {"village_id": state.village_id, "up_entries": head - acked, "up_files": files, "down_seq": down_seq}
+
+
+async def import_from(data_dir: Path, sync_dir: Path) -> dict[str, Any]:
+    """Apply the hub's down batches and acknowledgement for this village; same checks as online, idempotent."""
+    holder = _holder(data_dir)
+    state = holder.current
+    assert state is not None
+    config = load_config(data_dir)
+    db = await _open_db(data_dir)
+    applied, refused, acked = 0, [], None
+    try:
+        clock = HubClock(db, config.hub_clock_tolerance_s, config.hub_stale_after_s)
+        await clock.load()
+        files = [f for f in list_files(sync_dir) if f.village_id == state.village_id]
+        for f in (f for f in files if f.kind == "down"):
+            try:
+                result = await receive_down(db, clock, holder.trust, state.village_id, read_file(f.path))
+                applied += result.applied
+            except ProtocolError as exc:
+                log.warning("sneakernet: refused %s: %s", f.path.name, exc.detail)
+                refused.append(f"{f.path.name}: {exc.detail}")
+        doc, at = holder.trust(), clock.now_at_least()
+
+        def trusted(key: bytes) -> bool:
+            return doc.can_sign(key, at)
+
+        for f in (f for f in files if f.kind == "ack"):
+            try:
+                ack = open_ack(read_file(f.path, 4096), feed_name("up", state.village_id), trusted)
+            except ProtocolError as exc:
+                refused.append(f"{f.path.name}: {exc.detail}")
+                continue
+            if await mark_acked(db, ack.seq, ack.hash):
+                acked = ack.seq
+            else:
+                refused.append(f"{f.path.name}: the hub's acknowledgement does not match this edge's up feed")
+        down_seq, _ = await read_position(db, "down")
+    finally:
+        await db.close()
+    if not any(f.kind in ("down", "ack") for f in files):
+        refused.append(f"{sync_dir} holds nothing from the hub for village {state.village_id}")
+    return {"village_id": state.village_id, "down_applied": applied, "down_seq": down_seq, "up_acked": acked,
+            "refused": refused}
+

@@ -1,0 +1,85 @@
+"""`village-hub sync import`, `village-hub key rotate|retire` and `village-hub edge revoke`.
+
+STICK is a stick's folder: its `VILLAGENET/sync/` is used when present, else the folder itself. Each command ends
+with a plain sentence saying what happened and what to do next; exit 2 when the input was refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from protocol.errors import ProtocolError
+
+from .edge_revocation import revoke_edge
+from .key_rotation import DEFAULT_GRACE_S, retire_old_keys, rotate_signing_key
+from .sneakernet import import_from
+from .store import HubStore
+
+EXIT_OK, EXIT_USAGE = 0, 2
+COMMANDS = ("sync", "key", "edge")
+
+
+def sync_dir_of(stick: Path) -> Path:
+    inner = stick / "VILLAGENET" / "sync"
+    return inner if (stick / "VILLAGENET").is_dir() else stick
+
+
+def add_sync_commands(sub: argparse._SubParsersAction, parser_class: type[argparse.ArgumentParser]) -> None:
+    sync = sub.add_parser("sync", help="sync a village by USB stick while its line is down")
+    ssub = sync.add_subparsers(dest="sync_command", required=True, parser_class=parser_class)
+    imp = ssub.add_parser("import", help="take the villages' up batches from a stick and write what they lack")
+    imp.add_argument("--data", required=True, type=Path)
+    imp.add_argument("stick", type=Path, help="the stick's folder (or its VILLAGENET/sync folder)")
+    key = sub.add_parser("key", help="the hub's signing key")
+    ksub = key.add_subparsers(dest="key_command", required=True, parser_class=parser_class)
+    rot = ksub.add_parser("rotate", help="a new signing key, listed beside the old one (no downtime)")
+    rot.add_argument("--data", required=True, type=Path)
+    ret = ksub.add_parser("retire", help="retire the old signing keys; refused by edges after the grace period")
+    ret.add_argument("--data", required=True, type=Path)
+    ret.add_argument("--grace-s", type=int, default=DEFAULT_GRACE_S)
+    edge = sub.add_parser("edge", help="village boxes' keys")
+    esub = edge.add_subparsers(dest="edge_command", required=True, parser_class=parser_class)
+    rev = esub.add_parser("revoke", help="revoke a village box's key (the village re-enrolls with a new bundle)")
+    rev.add_argument("--data", required=True, type=Path)
+    rev.add_argument("--village", required=True)
+    rev.add_argument("--reason", default="revoked by the operator")
+
+
+def run_sync_command(args: argparse.Namespace) -> int:
+    if args.command == "sync":
+        try:
+            report = asyncio.run(import_from(args.data, sync_dir_of(args.stick)))
+        except ProtocolError as exc:
+            print(f"village-hub: the stick was refused: {exc.detail}", file=sys.stderr)
+            return EXIT_USAGE
+        print(json.dumps(report, ensure_ascii=False))
+        if report["refused"]:
+            print("village-hub: some of the stick was refused: " + "; ".join(report["refused"]), file=sys.stderr)
+            return EXIT_USAGE
+        print(f"done: {len(report['villages'])} village(s) synced; take the stick back to the village box")
+        return EXIT_OK
+    if args.command == "key":
+        if args.key_command == "rotate":
+            keys = rotate_signing_key(args.data)
+            print(f"new signing key {keys.signing.node_id}, trust version {keys.trust.version}; run "
+                  "`village-hub key retire` once the villages have synced")
+        else:
+            keys = retire_old_keys(args.data, args.grace_s)
+            print(f"old signing keys retired (accepted {args.grace_s} s more), trust version {keys.trust.version}")
+        return EXIT_OK
+
+    async def revoke() -> bytes:
+        store = HubStore(args.data / "hub.db")
+        await store.open()
+        try:
+            return await revoke_edge(store, args.village, args.reason)
+        finally:
+            await store.close()
+
+    asyncio.run(revoke())
+    print(f"the box of village {args.village} is revoked; make a new bundle with `village-provision make` for it")
+    return EXIT_OK
