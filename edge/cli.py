@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     from .staff.cli_staff import add_arguments as add_staff_arguments
 
     add_staff_arguments(sub)
+    from .sync_cli import add_arguments as add_sync_arguments
+
+    add_sync_arguments(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -23,6 +23,8 @@ from .registry import add_village
 from .stick_commands import COMMANDS as STICK_COMMANDS
 from .stick_commands import add_stick_commands, run_stick_command
 from .store import HubStore
+from .sync_commands import COMMANDS as SYNC_COMMANDS
+from .sync_commands import add_sync_commands, run_sync_command
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--town")
     add.add_argument("--edge-url", help="where the hub pulls the village's status, e.g. http://10.1.2.3:8600")
     add_stick_commands(sub, _Parser)
+    add_sync_commands(sub, _Parser)
     return p
 
 
@@ -125,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         if args.command in STICK_COMMANDS:
             return run_stick_command(args)
+        if args.command in SYNC_COMMANDS:
+            return run_sync_command(args)
         args.data.mkdir(parents=True, exist_ok=True)
         return _village_add(args)
     except (HubError, ConfigError) as exc:
