@@ -69,6 +69,7 @@ class StickFS(Protocol):
     def write_bytes(self, path: StickPath, data: bytes) -> None: ...
     def open_write(self, path: StickPath) -> BinaryIO: ...
     def makedirs(self, path: StickPath) -> None: ...
+    def remove(self, path: StickPath) -> None: ...
     def close(self) -> None: ...
 
 
@@ -112,6 +113,11 @@ class DirStick:
         if not self.writable:
             raise ReadOnlyStick()
         self._real(path).mkdir(parents=True, exist_ok=True)
+
+    def remove(self, path: StickPath) -> None:
+        if not self.writable:
+            raise ReadOnlyStick()
+        self._real(path).unlink(missing_ok=True)
 
     def close(self) -> None:
         return None
@@ -219,6 +225,14 @@ class FatStick:
         if not self.writable:
             raise ReadOnlyStick()
         self._resolve(path, create_dirs=True)
+
+    def remove(self, path: StickPath) -> None:
+        if not self.writable:
+            raise ReadOnlyStick()
+        try:
+            self._fs.remove(self._resolve(path))
+        except FileNotFoundError:
+            return
 
     def close(self) -> None:
         self._fs.close()
