@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 from hub.keys_store import load_hub_keys
-from protocol.keys import NodeKey
+from protocol.keys import NodeKey, fingerprint
 from protocol.trust import make_trust
 from provisioning.bundle import make_bundle
 from provisioning.receipts import open_receipt
@@ -108,9 +109,40 @@ def test_bad_bundles_and_bad_sticks_are_refused_with_a_reason_and_change_nothing
     assert open_receipt(Path(last["receipt_kept"]).read_bytes()).code == "symlink"
     assert (edge_dir / "provision.json").read_bytes() == state_before
 
+    # exFAT cannot be written in user space here yet: refused with a sentence saying what to do.
+    image = tmp_path / "exfat.img"
+    with open(image, "wb") as f:
+        f.truncate(16 * 1024 * 1024)
+    subprocess.run(["mkfs.exfat", str(image)], check=True, capture_output=True)
+    last = insert(edge.url, edge.proc.pid, image)
+    assert (last["outcome"], last["code"]) == ("refused", "unsupported_fs") and "FAT32" in last["reason"]
+    assert (edge_dir / "provision.json").read_bytes() == state_before
+
     # The same hub's bundle for another village is taken once it carries the move flag.
     image = make_fat_image(tmp_path / "move.img", {"VILLAGENET/provision.vnb": field.bundle("v2", "--move")})
     last = insert(edge.url, edge.proc.pid, image)
     assert last["outcome"] == "applied", last
     assert http("GET", edge.url + "/api/v1/info")[1]["village_id"] == "v2"
-    put_files  # noqa: B018 (kept imported for later stick tests)
+
+
+@needs_loop
+def test_a_fresh_box_refuses_a_damaged_bundle_and_stays_fresh_then_trusts_the_first_valid_one(
+    field: Field, tmp_path: Path
+):
+    edge = field.new_edge("edge").start()
+    assert edge.proc is not None
+    damaged = bytearray(field.bundle("v1"))
+    damaged[len(damaged) // 2] ^= 0x40
+    image = make_fat_image(tmp_path / "damaged.img", {"VILLAGENET/provision.vnb": bytes(damaged)})
+    last = insert(edge.url, edge.proc.pid, image)
+    assert last["outcome"] == "refused" and last["code"] in ("bad_signature", "malformed"), last
+    assert http("GET", edge.url + "/api/v1/info")[1]["provisioned"] is False
+    edge_dir = Path(edge.argv[edge.argv.index("--data") + 1])
+    assert not (edge_dir / "provision.json").exists()
+
+    image = make_fat_image(tmp_path / "good.img", {"VILLAGENET/provision.vnb": field.bundle("v1")})
+    put_files(image, {"VILLAGENET/notes.txt": "技术员的备注".encode()})  # other files on the stick are ignored
+    last = insert(edge.url, edge.proc.pid, image)
+    assert last["outcome"] == "applied", last
+    receipt = stick_receipt(image, http("GET", edge.url + "/api/v1/info")[1]["node_id"])
+    assert receipt.hub_root_fingerprint == fingerprint(load_hub_keys(field.hub_dir).root.public)
