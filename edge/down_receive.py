@@ -46,7 +46,10 @@ async def receive_down(
     clock.check(batch.signed_at, "down batch")
     have_seq, have_hash = await read_position(db, "down")
     await _refuse_rollback_or_fork(db, batch, have_seq, have_hash)
-    entries = new_entries(batch, have_seq, have_hash)
+    try:
+        entries = new_entries(batch, have_seq, have_hash)
+    except ChainError as exc:
+        raise ChainError(f"{exc.detail}: batches of two different hubs (or a forked feed) are mixed; refused") from None
     if entries:
         have_seq = await apply_down(db, entries)
         log.info("applied down entries %d..%d", entries[0].seq, entries[-1].seq)
