@@ -75,6 +75,7 @@ async def down(request: web.Request) -> web.Response:
     wait = float_param(request.query.get("wait"), "wait", 0.0, 0.0, cfg.longpoll_max_s)
     if wait > 0:
         await hub.down.wait_for_new(village.id, after, wait)
+        refresh_keys(hub)  # a rotation during the wait: sign with the key the trust document now names
     # `enc=z1` asks for the compact, compressed form (protocol/compression.py); without it, version 1 as before.
     packed = request.query.get("enc") == compression.ENCODING
     data = await hub.down.batch(village.id, after, max_bytes, compact=packed)
