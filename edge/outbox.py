@@ -103,7 +103,7 @@ class Outbox:
 
 
 async def submission_view(db: Database, submission_id: str) -> dict[str, Any] | None:
-    """What a resident sees of one submission: its state, the replies that came down and the village's own."""
+    """What a resident sees of one submission: its state and its replies (from the city, or the village's own)."""
     row = await db.fetchone(
         "SELECT s.id, s.kind, s.body, s.created_at, s.up_seq, COALESCE(p.seq, 0) AS acked"
         " FROM submissions s LEFT JOIN feed_positions p ON p.name = 'up_acked' WHERE s.id = ?",
@@ -112,9 +112,7 @@ async def submission_view(db: Database, submission_id: str) -> dict[str, Any] | 
     if row is None:
         return None
     replies = await db.fetchall(
-        "SELECT text, by_name, at FROM replies WHERE submission_id = ?1"
-        " UNION ALL SELECT text, by_name, at FROM local_replies WHERE submission_id = ?1 ORDER BY at",
-        (submission_id,),
+        "SELECT text, by_name, at FROM replies WHERE submission_id = ? ORDER BY at", (submission_id,)
     )
     state = "answered" if replies else ("delivered" if row["up_seq"] <= row["acked"] else "queued")
     return {

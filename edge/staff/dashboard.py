@@ -17,11 +17,9 @@ MAX_LISTED_STBS = 500
 
 
 def line_online(rt: EdgeRuntime) -> bool:
-    """Online when the latest exchange with the hub succeeded (any loop), so a returning line shows at once."""
-    h = rt.sync.health
-    if h.last_success_at is None:
-        return False
-    return h.last_error_at is None or h.last_success_at > h.last_error_at
+    """Online when the last push or the last pull reached the hub (the other two loops need no line)."""
+    loops = rt.sync.health.by_loop
+    return "ok" in (loops.get("push"), loops.get("pull"))
 
 
 def _storage(rt: EdgeRuntime) -> dict[str, int]:

@@ -20,8 +20,7 @@ v AS (
   SELECT s.id, s.kind, s.device_id, s.body, s.created_at, h.name AS household,
     ho.at AS handed_at, ho.by_name AS handed_by,
     CASE
-      WHEN EXISTS (SELECT 1 FROM replies r WHERE r.submission_id = s.id)
-        OR EXISTS (SELECT 1 FROM local_replies l WHERE l.submission_id = s.id) THEN 'answered'
+      WHEN EXISTS (SELECT 1 FROM replies r WHERE r.submission_id = s.id) THEN 'answered'
       WHEN ho.submission_id IS NOT NULL THEN 'handed'
       WHEN s.up_seq <= (SELECT seq FROM acked) THEN 'delivered'
       ELSE 'queued'
@@ -72,9 +71,8 @@ async def submission_detail(db: Database, submission_id: str) -> dict[str, Any] 
     if not rows:
         return None
     replies = await db.fetchall(
-        "SELECT text, by_name, at, 'city' AS source FROM replies WHERE submission_id = ?1"
-        " UNION ALL SELECT text, by_name, at, 'village' AS source FROM local_replies WHERE submission_id = ?1"
-        " ORDER BY at",
+        "SELECT r.text, r.by_name, r.at, CASE WHEN l.id IS NULL THEN 'city' ELSE 'village' END AS source"
+        " FROM replies r LEFT JOIN local_replies l ON l.id = r.id WHERE r.submission_id = ? ORDER BY r.at",
         (submission_id,),
     )
     detail = dict(rows[0])

@@ -1,7 +1,7 @@
 """What village staff answer at the edge: a local reply, or "handed to the town", each its own edge record.
 
-Replies from the city are hub-owned; a reply written here is a `local_reply` record owned by the edge, so the
-resident sees it at once (the outbox's view merges it) and the hub receives it through the up feed.
+Replies from the city are hub-owned; a reply written here is a `local_reply` record owned by the edge, also shown
+with the city's replies so the resident sees it at once, and the hub receives it through the up feed.
 """
 
 from __future__ import annotations
@@ -47,6 +47,12 @@ async def add_local_reply(db: Database, village_id: str, submission_id: str, tex
         await conn.execute(
             "INSERT INTO local_replies (id, submission_id, text, by_name, at, up_seq) VALUES (?, ?, ?, ?, ?, ?)",
             (reply_id, submission_id, text, REPLY_BY, at, seq),
+        )
+        # Also among the replies every resident-facing reader shows (API, TV app), so none needs to know of
+        # local replies; the hub never sends this id down, so the down feed cannot overwrite or delete it.
+        await conn.execute(
+            "INSERT INTO replies (id, submission_id, text, by_name, at) VALUES (?, ?, ?, ?, ?)",
+            (reply_id, submission_id, text, REPLY_BY, at),
         )
     return reply_id
 
