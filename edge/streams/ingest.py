@@ -8,11 +8,12 @@ what viewers get. Any refusal leaves the live stream exactly as it was.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,6 +29,34 @@ KEY_HEADER = "X-Ingest-Key"
 MEDIA_EXTENSIONS = (".ts", ".aac")
 MAX_PENDING_SEGMENTS = 64  # pushed but not yet named by a playlist; an encoder is never that far ahead
 _FLUSH = 1024 * 1024
+
+
+PUSH_WAIT_S = 10.0
+
+
+@contextlib.contextmanager
+def segment_push(service: StreamsService, meeting_id: str, name: str) -> Iterator[None]:
+    """Mark a segment push as under way. Enter it before the handler's first await: encoders send the segment,
+    then the playlist on another connection at once, and the playlist must wait for the segment to land."""
+    loop = asyncio.get_running_loop()
+    pushes = service.pushes_in_flight.setdefault(meeting_id, {})
+    done: asyncio.Future[None] = loop.create_future()
+    pushes[name] = done
+    try:
+        yield
+    finally:
+        done.set_result(None)
+        if pushes.get(name) is done:
+            del pushes[name]
+        if not pushes:
+            service.pushes_in_flight.pop(meeting_id, None)
+
+
+async def _landed(service: StreamsService, meeting_id: str, name: str) -> None:
+    pending = service.pushes_in_flight.get(meeting_id, {}).get(name)
+    if pending is not None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(pending), PUSH_WAIT_S)
 
 
 async def authorised_meeting(service: StreamsService, meeting_id: str, presented: str | None) -> Meeting:
@@ -120,6 +149,8 @@ async def receive_playlist(service: StreamsService, meeting: Meeting, data: byte
         mapping = await _ingest_map(service, meeting.id)
         fresh: list[Segment] = []
         for seg in parsed.segments:
+            if seg.name not in mapping:
+                await _landed(service, meeting.id, seg.name)
             if await asyncio.to_thread((folder / "incoming" / seg.name).is_file):
                 fresh.append(seg)
             elif seg.name not in mapping:

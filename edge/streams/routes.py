@@ -10,12 +10,13 @@ import json
 from aiohttp import web
 
 from protocol.hls_relay import PLAYLIST_TYPE, RelayUnavailable, SegmentUnknown, content_type_for
-from protocol.http_errors import ApiError, read_body
+from protocol.http_errors import ApiError
 
 from ..runtime import RUNTIME
 from . import catalog, ingest, meetings, votes
 from .errors import StreamRefused
 from .names import PLAYLIST_NAME, is_segment_name, is_stream_id
+from .pushed_body import iter_pushed_body, read_pushed_body
 from .service import StreamsService
 
 routes = web.RouteTableDef()
@@ -106,17 +107,27 @@ async def push(request: web.Request) -> web.Response:
     service = _service(request)
     stream_id = _stream_id(request)
     name = request.match_info["file"]
+    if name == PLAYLIST_NAME:
+        return await _push_playlist(request, service, stream_id)
+    with ingest.segment_push(service, stream_id, name):  # before any await: see segment_push
+        try:
+            meeting = await ingest.authorised_meeting(
+                service, stream_id, request.headers.get(ingest.KEY_HEADER) or request.query.get("key")
+            )
+            ingest.check_file_name(name)
+            await ingest.receive_segment(service, meeting, name, request.content_length, iter_pushed_body(request))
+        except StreamRefused as exc:
+            raise _refused(exc) from None
+    return web.Response(status=201)
+
+
+async def _push_playlist(request: web.Request, service: StreamsService, stream_id: str) -> web.Response:
     try:
         meeting = await ingest.authorised_meeting(
             service, stream_id, request.headers.get(ingest.KEY_HEADER) or request.query.get("key")
         )
-        ingest.check_file_name(name)
-        if name == PLAYLIST_NAME:
-            data = await read_body(request, ingest.MAX_PLAYLIST_BYTES)
-            await ingest.receive_playlist(service, meeting, data)
-        else:
-            await ingest.receive_segment(service, meeting, name, request.content_length,
-                                         request.content.iter_chunked(256 * 1024))
+        data = await read_pushed_body(request, ingest.MAX_PLAYLIST_BYTES)
+        await ingest.receive_playlist(service, meeting, data)
     except StreamRefused as exc:
         raise _refused(exc) from None
     return web.Response(status=201)

@@ -51,6 +51,8 @@ class StreamsService:
         self.ingest_locks: dict[str, asyncio.Lock] = {}
         # meeting id -> the encoder's segment name -> (this box's seq, served name, duration)
         self.ingest_maps: dict[str, dict[str, tuple[int, str, float]]] = {}
+        # meeting id -> segment name -> done when that segment's push has ended (kept or refused)
+        self.pushes_in_flight: dict[str, dict[str, asyncio.Future[None]]] = {}
 
     @property
     def village_id(self) -> str:

@@ -50,8 +50,11 @@ async def run_uploads(service: StreamsService) -> None:
             "SELECT id, recording_sha256, recording_size FROM meetings WHERE state = 'ended'"
             " AND recording_sha256 IS NOT NULL AND uploaded_at IS NULL ORDER BY ended_at"
         )
-        if state is None or not state.enrolled or not pending:
+        if not pending:
             await _wait(service.upload_wanted, IDLE_RECHECK_S)
+            continue
+        if state is None or not state.enrolled:
+            await _wait(service.upload_wanted, service.config.backoff_max_s)  # the line may come back any time
             continue
         if not await _up_feed_drained(service):
             await _wait(service.upload_wanted, 1.0)

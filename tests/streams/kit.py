@@ -46,7 +46,7 @@ def ffmpeg_push(url: str, key: str, seconds: float) -> subprocess.Popen[bytes]:
     """The village hall's encoder: HLS pushed over HTTP PUT with the meeting's key, in real time."""
     return subprocess.Popen(
         ["ffmpeg", "-hide_banner", "-loglevel", "error", "-re", *FFMPEG_INPUT, "-t", str(seconds),
-         "-hls_list_size", "5", "-method", "PUT", "-headers", f"X-Ingest-Key: {key}\r\n", url],
+         "-hls_list_size", "5", "-method", "PUT", "-headers", f"X-Ingest-Key: {key}", url],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
 
@@ -191,9 +191,17 @@ class Village:
         return str(self.edge.make_url("")).rstrip("/")
 
 
+class ProductionLikeServer(TestServer):
+    """As `village-edge serve` runs it: a handler is not cancelled when the client hangs up (ffmpeg's PUTs do)."""
+
+    async def _make_runner(self, **kwargs: Any) -> web.AppRunner:
+        kwargs["handler_cancellation"] = False
+        return web.AppRunner(self.app, **kwargs)
+
+
 async def start_edge(aiohttp_client: Any, data_dir: Path, **overrides: Any) -> TestClient:
     config = load_config(data_dir, **{**FAST_EDGE, **overrides})
-    client: TestClient = await aiohttp_client(TestServer(create_edge_app(config), host="127.0.0.1"))
+    client: TestClient = await aiohttp_client(ProductionLikeServer(create_edge_app(config), host="127.0.0.1"))
     return client
 
 
@@ -215,3 +223,19 @@ async def viewers_session() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
                                      timeout=aiohttp.ClientTimeout(total=30)) as session:
         yield session
+
+
+async def raw_http(base_url: str, request_head: str, body: bytes = b"", read_limit: int = 64 * 1024) -> tuple[int, bytes]:
+    """Send exactly these bytes (no client normalising `..` away) and return (status, body)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(request_head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        await writer.drain()
+        data = await asyncio.wait_for(reader.read(read_limit), 10)
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+    status_line, _, rest = data.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
