@@ -7,11 +7,14 @@ from aiohttp import web
 from protocol.http_errors import ApiError, read_json
 from protocol.records import AREAS, is_sha256_hex
 
+from .content_cache import CONTENT_CACHE
+from .discovery import normalize_device_id
 from .notices import list_notices
 from .outbox import submission_view
 from .runtime import RUNTIME
 from .status import VERSION
 from .submission_rules import MAX_SUBMISSION_BYTES, Invalid, parse_submission, parse_uuid
+from .tv.my_submissions import BadCursor, device_submissions
 
 routes = web.RouteTableDef()
 _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
@@ -72,6 +75,19 @@ async def post_submission(request: web.Request) -> web.Response:
     return web.json_response({"id": outcome.submission_id, "state": view["state"]}, status=200)
 
 
+@routes.get("/api/v1/submissions")
+async def my_submissions(request: web.Request) -> web.Response:
+    """One device's own submissions ("my submissions"), newest first, with state, replies and its rating."""
+    device_id = normalize_device_id(request.query.get("device_id"))
+    if device_id is None:
+        raise ApiError(400, "bad_device", "device_id must be 1 to 64 letters, digits or ._:- (the STB's id)")
+    try:
+        items, cursor = await device_submissions(request.app[RUNTIME].db, device_id, request.query.get("cursor"))
+    except BadCursor as exc:
+        raise ApiError(400, "bad_cursor", str(exc)) from None
+    return web.json_response({"submissions": items, **({"next": cursor} if cursor else {})})
+
+
 @routes.get("/api/v1/submissions/{id}")
 async def get_submission(request: web.Request) -> web.Response:
     _touch_device(request)
@@ -90,6 +106,9 @@ async def content(request: web.Request) -> web.StreamResponse:
     sha256 = request.match_info["sha256"]
     if not is_sha256_hex(sha256):
         raise ApiError(400, "bad_hash", "content is addressed by 64 lowercase hex digits of SHA-256")
+    cache = request.app.get(CONTENT_CACHE)
+    if cache is not None:
+        return await cache.serve(request, sha256)  # notes the use for LRU; asks again for an evicted blob
     store = request.app[RUNTIME].content
     if not store.has(sha256):
         raise ApiError(404, "not_here_yet", "this content has not reached the village yet")

@@ -13,7 +13,7 @@ from aiohttp import web
 from protocol.database import Database
 from protocol.http_errors import error_middleware
 
-from . import api_resident, api_status, tv_page
+from . import api_resident, api_status, tv
 from .config import EdgeConfig
 from .content_store import ContentStore
 from .discovery import DeviceTable, Discovery
@@ -92,7 +92,7 @@ def create_app(config: EdgeConfig) -> web.Application:
     app.add_routes(api_status.routes)
     app.add_routes(streams_routes.routes)
     app.cleanup_ctx.append(streams_ctx)  # after the runtime and sync contexts it builds on
-    app.add_routes(tv_page.routes)
+    tv.setup(app)
     app.add_routes(staff_pairing.routes)  # before the /staff sub-app, which would answer "/staff" with a 404
     app.add_subapp("/staff", create_staff_app())
     return app

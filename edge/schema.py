@@ -58,6 +58,18 @@ CREATE TABLE IF NOT EXISTS sync_health (
     name  TEXT PRIMARY KEY,
     value TEXT
 );
+CREATE TABLE IF NOT EXISTS alert_log (      -- which device saw and acknowledged which emergency notice
+    notice_id  TEXT NOT NULL,
+    device_id  TEXT NOT NULL,
+    shown_at   TEXT NOT NULL,
+    acked_at   TEXT,
+    PRIMARY KEY (notice_id, device_id)
+);
+CREATE TABLE IF NOT EXISTS content_cache (  -- last use of each cached blob, for least-recently-used eviction
+    sha256     TEXT PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    last_used  REAL NOT NULL
+);
 -- The staff page (edge/staff/): accounts, sessions, local replies, village notices, households and pairing.
 CREATE TABLE IF NOT EXISTS staff_accounts (
     username     TEXT PRIMARY KEY,

@@ -1,0 +1,121 @@
+"""Emergency alerts on open TV pages: the emergency notices a device has not acknowledged, pushed within seconds.
+
+The board wakes waiting pages (server-sent events, long polls) when the applied down feed moves, and every
+device's sight and acknowledgement of an alert is logged, so village staff can tell whose TV showed it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from typing import Any
+
+from protocol.database import Database
+
+from .notices import list_notices
+from .outbox import now_rfc3339
+
+log = logging.getLogger(__name__)
+
+
+class AlertBoard:
+    """A version number that changes whenever new notices are applied, and a way to wait for that change.
+
+    The version is the applied down-feed position: one cheap query per check, however many TVs are waiting,
+    and no hook into the sync loop is needed.
+    """
+
+    def __init__(self, db: Database, check_s: float, max_streams: int) -> None:
+        self.db = db
+        self.check_s = check_s
+        self.max_streams = max_streams
+        self.version = 0
+        self.streams = 0
+        self.closed = False
+        self._changed = asyncio.Condition()
+
+    async def run(self) -> None:
+        """Watch the down position until cancelled; wake every waiter when it moves."""
+        while not self.closed:
+            try:
+                seq = int(await self.db.fetchvalue("SELECT seq FROM feed_positions WHERE name = 'down'", default=0))
+            except (sqlite3.Error, ValueError) as exc:
+                log.warning("alert board could not read the down position: %s", exc)
+                seq = self.version
+            if seq != self.version:
+                async with self._changed:
+                    self.version = seq
+                    self._changed.notify_all()
+            await asyncio.sleep(self.check_s)
+
+    async def wait_change(self, since: int, timeout_s: float) -> int:
+        """Return the version once it differs from `since`, or after `timeout_s`, or when the board closes."""
+        async with self._changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: self.version != since or self.closed), timeout_s
+                )
+        return self.version
+
+    async def close(self) -> None:
+        """Let every waiting page go (at shutdown), so the server does not wait for held connections."""
+        async with self._changed:
+            self.closed = True
+            self._changed.notify_all()
+
+
+async def pending_alerts(db: Database, device_id: str) -> list[dict[str, Any]]:
+    """Current emergency notices this device has not acknowledged yet, newest first."""
+    acked = {
+        r["notice_id"]
+        for r in await db.fetchall(
+            "SELECT notice_id FROM alert_log WHERE device_id = ? AND acked_at IS NOT NULL", (device_id,)
+        )
+    }
+    return [
+        {"id": n["id"], "title": n["title"], "body": n["body"], "area": n["area"], "published_at": n["published_at"],
+         "attachments": n["attachments"]}
+        for n in await list_notices(db)
+        if n["priority"] == "emergency" and n["id"] not in acked
+    ]
+
+
+async def _is_emergency(db: Database, notice_id: str) -> bool:
+    priority = await db.fetchvalue("SELECT priority FROM notices WHERE id = ?", (notice_id,))
+    return priority == "emergency"
+
+
+async def note_shown(db: Database, device_id: str, notice_id: str) -> bool:
+    """Log that the alert is on this device's screen; False if there is no such emergency notice."""
+    if not await _is_emergency(db, notice_id):
+        return False
+    async with db.write() as conn:
+        await conn.execute(
+            "INSERT OR IGNORE INTO alert_log (notice_id, device_id, shown_at) VALUES (?, ?, ?)",
+            (notice_id, device_id, now_rfc3339()),
+        )
+    return True
+
+
+async def acknowledge(db: Database, device_id: str, notice_id: str) -> bool:
+    """Log that the resident pressed OK on the alert; the first acknowledgement's time is kept."""
+    if not await _is_emergency(db, notice_id):
+        return False
+    now = now_rfc3339()
+    async with db.write() as conn:
+        await conn.execute(
+            "INSERT INTO alert_log (notice_id, device_id, shown_at, acked_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (notice_id, device_id) DO UPDATE SET acked_at = COALESCE(acked_at, excluded.acked_at)",
+            (notice_id, device_id, now, now),
+        )
+    return True
+
+
+async def alert_log(db: Database, notice_id: str) -> list[dict[str, Any]]:
+    """Who saw an emergency notice and when (for the staff page and the tests)."""
+    rows = await db.fetchall(
+        "SELECT device_id, shown_at, acked_at FROM alert_log WHERE notice_id = ? ORDER BY shown_at", (notice_id,)
+    )
+    return [{"device_id": r["device_id"], "shown_at": r["shown_at"], "acked_at": r["acked_at"]} for r in rows]

@@ -1,0 +1,104 @@
+"""Emergency alerts over HTTP for TV pages: server-sent events, a long poll and a short poll, plus shown/ack logs.
+
+A page uses the first its browser manages; all three answer the same `{alerts: [...], version}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import web
+
+from protocol.http_errors import ApiError, read_json
+
+from ..alerts import AlertBoard, acknowledge, note_shown, pending_alerts
+from ..discovery import normalize_device_id
+from ..runtime import RUNTIME
+
+routes = web.RouteTableDef()
+ALERT_BOARD = web.AppKey("alert_board", AlertBoard)
+_KEEPALIVE_S = 15.0
+
+
+def _device(value: Any) -> str:
+    device = normalize_device_id(value)
+    if device is None:
+        raise ApiError(400, "bad_device", "device must be 1 to 64 letters, digits or ._:- (the STB's id)")
+    return device
+
+
+async def _payload(request: web.Request, device: str) -> dict[str, Any]:
+    board = request.app[ALERT_BOARD]
+    return {"alerts": await pending_alerts(request.app[RUNTIME].db, device), "version": board.version}
+
+
+@routes.get("/api/v1/alerts")
+async def alerts_now(request: web.Request) -> web.Response:
+    return web.json_response(await _payload(request, _device(request.query.get("device"))))
+
+
+@routes.get("/api/v1/alerts/wait")
+async def alerts_wait(request: web.Request) -> web.Response:
+    device = _device(request.query.get("device"))
+    try:
+        since = int(request.query.get("version", "-1"))
+    except ValueError:
+        raise ApiError(400, "bad_version", "version must be the whole number the last answer carried") from None
+    board = request.app[ALERT_BOARD]
+    if since == board.version:
+        await board.wait_change(since, request.app[RUNTIME].config.alert_wait_s)
+    return web.json_response(await _payload(request, device))
+
+
+@routes.get("/api/v1/alerts/events")
+async def alerts_events(request: web.Request) -> web.StreamResponse:
+    device = _device(request.query.get("device"))
+    board = request.app[ALERT_BOARD]
+    if board.streams >= board.max_streams:
+        raise ApiError(503, "too_many_streams", "too many open alert streams; poll /api/v1/alerts/wait instead")
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no",
+    })
+    board.streams += 1
+    try:
+        await response.prepare(request)
+        await response.write(b"retry: 3000\n\n")
+        sent = -1
+        while not board.closed:
+            if board.version != sent:
+                sent = board.version
+                data = json.dumps(await _payload(request, device), ensure_ascii=False)
+                await response.write(f"event: alerts\ndata: {data}\n\n".encode())
+            else:
+                await response.write(b": still here\n\n")
+            await board.wait_change(sent, _KEEPALIVE_S)
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        board.streams -= 1
+    return response
+
+
+async def _log(request: web.Request, action: str) -> web.Response:
+    payload = await read_json(request, 1024)
+    if not isinstance(payload, dict):
+        raise ApiError(400, "wrong_type", "the body must be a JSON object with device_id")
+    device = _device(payload.get("device_id"))
+    nid = request.match_info["id"]
+    db = request.app[RUNTIME].db
+    done = await (acknowledge(db, device, nid) if action == "ack" else note_shown(db, device, nid))
+    if not done:
+        raise ApiError(404, "not_an_alert", f"there is no emergency notice {nid[:100]} on this box")
+    return web.json_response({"id": nid, "device_id": device, "logged": action})
+
+
+@routes.post("/api/v1/alerts/{id}/shown")
+async def alert_shown(request: web.Request) -> web.Response:
+    return await _log(request, "shown")
+
+
+@routes.post("/api/v1/alerts/{id}/ack")
+async def alert_ack(request: web.Request) -> web.Response:
+    return await _log(request, "ack")

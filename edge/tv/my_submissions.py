@@ -1,0 +1,91 @@
+"""A device's own submissions ("my submissions"), with their state, replies and the resident's rating of them.
+
+Ids for the daily check-in and for a rating are derived from the device (and day, or rated submission), so
+pressing OK twice sends one record: the outbox answers the repeat as an identical replay.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from typing import Any
+
+from protocol.database import Database
+
+_IDS = uuid.UUID("6f0b1c2e-9d7a-4e55-8a51-3c1f6a7b2d90")  # namespace of derived submission ids
+MAX_PAGE = 1000
+
+
+def checkin_id(device_id: str, day: date) -> str:
+    return str(uuid.uuid5(_IDS, f"checkin:{device_id}:{day.isoformat()}"))
+
+
+def rating_id(device_id: str, submission_id: str) -> str:
+    return str(uuid.uuid5(_IDS, f"rating:{device_id}:{submission_id}"))
+
+
+class BadCursor(ValueError):
+    pass
+
+
+async def _ratings(db: Database, device_id: str) -> dict[str, int]:
+    rows = await db.fetchall(
+        "SELECT body FROM submissions WHERE device_id = ? AND kind = 'rating' ORDER BY created_at", (device_id,)
+    )
+    out: dict[str, int] = {}
+    for r in rows:
+        body = json.loads(r["body"])
+        out[str(body.get("submission_id"))] = int(body.get("score", 0))
+    return out
+
+
+_SELECT = ("SELECT s.id, s.kind, s.body, s.created_at, s.up_seq, COALESCE(p.seq, 0) AS acked FROM submissions s"
+           " LEFT JOIN feed_positions p ON p.name = 'up_acked' WHERE s.device_id = ?")
+
+
+async def _views(db: Database, device_id: str, rows: list[Any]) -> list[dict[str, Any]]:
+    ids = [r["id"] for r in rows]
+    replies: dict[str, list[dict[str, str]]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for r in await db.fetchall(
+            f"SELECT submission_id, text, by_name, at FROM replies WHERE submission_id IN ({marks}) ORDER BY at", chunk
+        ):
+            replies[r["submission_id"]].append({"text": r["text"], "by": r["by_name"], "at": r["at"]})
+    ratings = await _ratings(db, device_id)
+    out = []
+    for r in rows:
+        state = "answered" if replies[r["id"]] else ("delivered" if r["up_seq"] <= r["acked"] else "queued")
+        out.append({"id": r["id"], "kind": r["kind"], "state": state, "created_at": r["created_at"],
+                    "body": json.loads(r["body"]), "replies": replies[r["id"]], "rating": ratings.get(r["id"])})
+    return out
+
+
+async def device_submissions(db: Database, device_id: str, cursor: str | None = None,
+                             limit: int = MAX_PAGE) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first, up to `limit`; the cursor names where the next page starts."""
+    sql, params = _SELECT, [device_id]
+    if cursor:
+        created, sep, sid = cursor.partition("~")
+        if not sep or not created or not sid:
+            raise BadCursor("the cursor is not one this box handed out")
+        sql += " AND (s.created_at < ? OR (s.created_at = ? AND s.id < ?))"
+        params += [created, created, sid]
+    rows = await db.fetchall(sql + " ORDER BY s.created_at DESC, s.id DESC LIMIT ?", [*params, limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = f"{rows[-1]['created_at']}~{rows[-1]['id']}" if more and rows else None
+    return await _views(db, device_id, rows), next_cursor
+
+
+async def device_submission(db: Database, device_id: str, submission_id: str) -> dict[str, Any] | None:
+    """One of this device's submissions, or None (another device's is not shown on this one)."""
+    rows = await db.fetchall(_SELECT + " AND s.id = ?", (device_id, submission_id))
+    views = await _views(db, device_id, rows)
+    return views[0] if views else None
+
+
+async def checked_in(db: Database, device_id: str, day: date) -> bool:
+    return bool(await db.fetchvalue("SELECT 1 FROM submissions WHERE id = ?", (checkin_id(device_id, day),)))

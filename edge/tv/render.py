@@ -1,0 +1,75 @@
+"""Rendering a TV page: Jinja2 templates with autoescaping, the viewer's strings, key map and settings.
+
+Every page shares one frame (base.html): the safe area, the back button, the alert layer and the scripts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from ..runtime import RUNTIME
+from .i18n import texts_for_scripts, translator
+from .viewer import Viewer, remember
+
+_HERE = Path(__file__).parent
+STATIC_DIR = _HERE / "static"
+_SCRIPT_TEXTS = ("alert.", "form.", "live.", "mine.", "home.", "state.", "settings.", "nav.")
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(_HERE / "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    undefined=jinja2.StrictUndefined,  # a missing value is a bug to see in tests, not an empty hole on a TV
+)
+
+
+def _size_text(size: int) -> str:
+    if size >= 1024**2:
+        return f"{size / 1024**2:.1f} MB"
+    return f"{max(1, size // 1024)} KB"
+
+
+def _short_time(value: str | None) -> str:
+    """'2026-11-28T08:30:00.123Z' → '2026-11-28 08:30' (what an elderly reader needs, no seconds or zones)."""
+    if not value:
+        return ""
+    return value[:16].replace("T", " ")
+
+
+_env.filters["size_text"] = _size_text
+_env.filters["short_time"] = _short_time
+
+
+def render(request: web.Request, viewer: Viewer, template: str, *, heading: str, back: str | None,
+           page: str, status: int = 200, **context: Any) -> web.Response:
+    rt = request.app[RUNTIME]
+    state = rt.holder.current
+    t = translator(viewer.lang)
+    html = _env.get_template(template).render(
+        t=t,
+        viewer=viewer,
+        village=state.village_name if state else "",
+        heading=heading,
+        back_url=back,
+        page=page,
+        script_config={
+            "keymap": viewer.keymap,
+            "middleware": viewer.middleware,
+            "device": viewer.device_id,
+            "deviceFromUrl": viewer.device_from_url,
+            "alertTransport": viewer.alert_transport,
+            "shortPollS": rt.config.alert_short_poll_s,
+            "longPollS": rt.config.alert_wait_s,
+            "backUrl": back or "",
+            "page": page,
+            "text": texts_for_scripts(viewer.lang, _SCRIPT_TEXTS),
+        },
+        **context,
+    )
+    response = web.Response(text=html, content_type="text/html", charset="utf-8", status=status,
+                            headers={"Cache-Control": "no-store"})
+    remember(response, viewer)
+    return response

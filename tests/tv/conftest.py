@@ -1,0 +1,43 @@
+"""A real hub and a real edge (their own processes) shared by the TV tests of one module, and helpers to publish."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.system import System, build_system, http, wait_for
+
+QUOTA = 1_500_000  # small, so the cache test can fill it with a few blobs
+
+
+@pytest.fixture(scope="module")
+def tv_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    base: Path = tmp_path_factory.mktemp("tv")
+    system = build_system(base, ["v1"])
+    config = system.edge_dir("v1") / "config.toml"
+    config.write_text(config.read_text() + f"content_quota_bytes = {QUOTA}\nalert_check_s = 0.2\n")
+    try:
+        system.hub.start(ready_path="/api/v1/trust")
+        system.edges["v1"].start()
+        yield system
+    finally:
+        system.stop_all()
+
+
+def edge_url(system: System) -> str:
+    return system.edges["v1"].url
+
+
+def publish_and_wait(system: System, title: str, area: str = "community", priority: str = "normal",
+                     attachments: list[dict[str, str]] | None = None) -> str:
+    """Publish a notice for the whole city and wait until the village edge has applied it."""
+    nid = system.publish(title, "city", area=area, priority=priority, attachments=attachments)
+
+    def arrived() -> bool:
+        status, body, _ = http("GET", edge_url(system) + "/api/v1/notices")
+        return status == 200 and any(n["id"] == nid for n in body["notices"])
+
+    wait_for(f"notice {title} at the edge", arrived, timeout_s=20)
+    return nid
