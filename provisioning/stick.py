@@ -218,6 +218,10 @@ class FatStick:
         if not self.writable:
             raise ReadOnlyStick()
         target = self._resolve(path, create_dirs=True, last_may_be_new=True)
+        if self._fs.exists(target):
+            # pyfatfs 1.1 corrupts its view of a file truncated in place ("FREE_CLUSTER mark found in FAT cluster
+            # chain" on the next write), so an old receipt or batch is removed and written anew instead.
+            self._fs.remove(target)
         f: BinaryIO = self._fs.openbin(target, "wb")
         return f
 
@@ -237,17 +241,36 @@ class FatStick:
     def close(self) -> None:
         self._fs.close()
         if self.writable:
-            # pyfatfs writes through Python's buffered file; make sure the blocks reach the stick before it goes.
             try:
-                fd = os.open(self.device, os.O_RDONLY)
+                fd = os.open(self.device, os.O_RDWR)
             except OSError:
                 return
             try:
+                _forget_free_count(fd)
+                # pyfatfs writes through Python's buffered file; the blocks must reach the stick before it goes.
                 os.fsync(fd)
             except OSError:
                 pass
             finally:
                 os.close(fd)
+
+
+def _forget_free_count(fd: int) -> None:
+    """Mark FAT32's FSInfo free-cluster count and hint as unknown, since pyfatfs does not keep them up to date.
+
+    "Unknown" (0xFFFFFFFF) is what the FAT specification allows; readers then count, and fsck stays quiet.
+    """
+    boot = os.pread(fd, 512, 0)
+    if len(boot) < 512 or boot[82:87] != b"FAT32":
+        return
+    bytes_per_sector = int.from_bytes(boot[11:13], "little")
+    sector = int.from_bytes(boot[48:50], "little")
+    if sector in (0, 0xFFFF):
+        return
+    at = sector * bytes_per_sector
+    info = os.pread(fd, 512, at)
+    if info[0:4] == b"RRaA" and info[484:488] == b"rrAa":
+        os.pwrite(fd, b"\xff" * 8, at + 488)
 
 
 def _gone_or(exc: OSError, code: str, detail: str) -> StickError:

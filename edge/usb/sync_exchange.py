@@ -32,8 +32,10 @@ def _copy_in(stick: StickFS, files: dict[StickPath, int], into: Path) -> dict[st
     seen = {}
     for path, size in files.items():
         data = read_capped(stick, path, size, BATCH_LIMITS.max_bytes, "/".join(path))
-        (into / path[-1]).write_bytes(data)
-        seen[path[-1]] = hashlib.sha256(data).hexdigest()
+        # Sync file names are lower case; a FAT short name (ack-v1.vna) may come back as ACK-V1.VNA.
+        name = path[-1].lower()
+        (into / name).write_bytes(data)
+        seen[name] = hashlib.sha256(data).hexdigest()
     return seen
 
 

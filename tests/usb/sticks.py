@@ -157,3 +157,17 @@ def rename_long_name(image: Path, old: str, new: str) -> None:
     with open(image, "r+b") as f:
         f.seek(at)
         f.write(new.encode("utf-16-le"))
+
+
+def copy_out(image: Path, folder: str, dest: Path) -> Path:
+    """Copy a folder of the image (recursively) into `dest`, as a hub-side technician's laptop would."""
+    dest.mkdir(parents=True, exist_ok=True)
+    _run("mcopy", "-s", "-n", "-i", str(image), f"::{folder}", str(dest))
+    return dest / folder.rsplit("/", 1)[-1]
+
+
+def replace_folder(image: Path, folder: str, source: Path) -> None:
+    """Make the image's folder hold exactly the files of `source`."""
+    for name in list_dir(image, folder):
+        _run("mdel", "-i", str(image), f"::{folder}/{name}")
+    put_files(image, {f"{folder}/{p.name}": p.read_bytes() for p in sorted(source.iterdir()) if p.is_file()})

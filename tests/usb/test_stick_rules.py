@@ -17,7 +17,7 @@ from provisioning.receipts import make_receipt, open_receipt
 from provisioning.stick import DirStick, FatStick, StickError, read_capped, take_inventory
 from provisioning.stick_probe import probe_filesystem
 
-from .sticks import make_ext4_image, make_fat_image
+from .sticks import make_ext4_image, make_fat_image, read_file
 
 
 def test_the_filesystem_of_a_stick_is_told_from_its_first_sectors(tmp_path: Path):
@@ -111,3 +111,15 @@ def test_a_receipt_names_the_box_that_signed_it_and_any_change_is_refused():
     with pytest.raises(Exception) as refused:
         open_receipt(bytes(tampered))
     assert getattr(refused.value, "code", None) == "bad_signature"
+
+
+def test_a_file_written_again_on_a_fat_stick_reads_back_whole(tmp_path: Path):
+    image = make_fat_image(tmp_path / "s.img", {"VILLAGENET/README.txt": b"hi"})
+    for content in (b"a" * 9000, b"second receipt"):
+        stick = FatStick(str(image), writable=True)
+        try:
+            stick.write_bytes(("VILLAGENET", "receipts", "box.vnr"), content)
+        finally:
+            stick.close()
+    assert read_file(image, "VILLAGENET/receipts/box.vnr") == b"second receipt"
+    assert subprocess.run(["fsck.vfat", "-n", str(image)], capture_output=True).returncode == 0  # a clean FAT
