@@ -12,9 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import edge_submissions
+from . import edge_submissions, usb_stick_read
 
-BENCHMARKS = [edge_submissions]
+BENCHMARKS = [edge_submissions, usb_stick_read]
 
 
 def main() -> int:

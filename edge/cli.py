@@ -37,6 +37,7 @@ def _provision(args: argparse.Namespace) -> int:
         return 2
     print(f"已开通：{state.village_name} ({state.village_id})，城市平台 {state.hub_url}")
     print(f"provisioned for {state.village_id}; hub root key fingerprint {state.root_fingerprint}")
+    print("下一步 (next): 启动 `village-edge serve`，线路通了就自动注册 (it enrolls by itself once the line works)")
     return 0
 
 
