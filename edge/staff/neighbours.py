@@ -1,6 +1,6 @@
-"""Soft links to parts other engineers build (USB watcher, streams): used when present, left out when not.
+"""A soft link to the USB watcher's record of its last operation: shown when present, "—" when not.
 
-Looked up at call time, so the staff page works on a box that has neither yet and picks them up once they land.
+Looked up at call time, so the dashboard works on a box without the USB part and never fails because of it.
 """
 
 from __future__ import annotations
@@ -30,10 +30,3 @@ def last_usb_operation(rt: EdgeRuntime) -> dict[str, Any] | None:
         return None
     return result if isinstance(result, dict) else None
 
-
-def meetings_module() -> Any | None:
-    """The streams part's meetings domain module when it has landed, else None (the panel is left out)."""
-    try:
-        return importlib.import_module("edge.streams.meetings")
-    except ImportError:
-        return None

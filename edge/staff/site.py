@@ -17,7 +17,7 @@ from aiohttp import web
 from protocol.http_errors import ApiError
 
 from ..runtime import RUNTIME, EdgeRuntime
-from . import i18n, neighbours
+from . import i18n
 from .sessions import COOKIE, Session, csrf_matches, session_for
 
 PREFIX = "/staff"
@@ -80,7 +80,6 @@ def render(request: web.Request, name: str, status: int = 200, **context: Any) -
         csrf=session.csrf if session else "",
         village_name=state.village_name if state else "",
         path=request.path_qs,
-        meetings_available=neighbours.meetings_module() is not None,
         **context,
     )
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8",
@@ -133,10 +132,11 @@ def new_login_csrf() -> str:
 
 
 def create_staff_app() -> web.Application:
-    from . import pages_auth, pages_inbox, pages_village
+    from . import pages_auth, pages_inbox, pages_meetings, pages_village
 
     app = web.Application(middlewares=[guard])
     app.add_routes(pages_auth.routes)
     app.add_routes(pages_inbox.routes)
     app.add_routes(pages_village.routes)
+    app.add_routes(pages_meetings.routes)
     return app

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import subprocess
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 from deploy.local_processes import BIN
 from edge.runtime import RUNTIME
-from edge.staff.accounts import MAX_FAILURES
+from edge.staff.accounts import LOCK_S, MAX_FAILURES, LoginRefused, add_or_reset, authenticate
 
 from .conftest import PASSWORD, add_account, provision
 from .staff_http import login, page_csrf
@@ -96,6 +98,33 @@ async def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(
     assert (await staff_client.get("/staff/api/dashboard")).status == 401
     # Another account is not affected.
     assert (await login(staff_client, "admin1", PASSWORD)).status == 200
+    # The reset `village-edge staff add` does unlocks it.
+    await add_or_reset(staff_client.app[RUNTIME].db, "staff1", "staff", "a-new-password")
+    resp = await login(staff_client, "staff1", "a-new-password")
+    assert resp.status == 200 and "staff1" in await resp.text()
+
+
+async def test_a_lock_ends_after_its_time(staff_client: Any):
+    db = staff_client.app[RUNTIME].db
+    now = time.time()
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(LoginRefused):
+            await authenticate(db, "staff1", "wrong-one", now=now)
+    with pytest.raises(LoginRefused) as refused:
+        await authenticate(db, "staff1", PASSWORD, now=now + LOCK_S - 60)
+    assert refused.value.code == "locked"
+    assert (await authenticate(db, "staff1", PASSWORD, now=now + LOCK_S + 1)).role == "staff"
+
+
+async def test_the_pairing_code_refuses_a_bad_device_id_and_is_stable_per_device(staff_client: Any):
+    for query in ("", "?device_id=", "?device_id=" + "x" * 65, "?device_id=a%20b%2F..%2F"):
+        resp = await staff_client.get("/api/v1/pairing" + query)
+        body = await resp.json()
+        assert resp.status == 400 and body["error"] == "bad_device_id" and body["detail"], query
+    first = await (await staff_client.get("/api/v1/pairing?device_id=stb-1")).json()
+    again = await (await staff_client.get("/api/v1/pairing?device_id=stb-1")).json()
+    other = await (await staff_client.get("/api/v1/pairing?device_id=stb-2")).json()
+    assert first["code"] == again["code"] != other["code"] and first["code"].isdigit() and len(first["code"]) == 6
 
 
 async def test_an_unknown_user_and_a_wrong_password_read_the_same(staff_client: Any):

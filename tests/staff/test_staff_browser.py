@@ -13,6 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from edge.streams import meetings
 from protocol import codec
 from tests.browser import save_screenshot
 from tests.integration.system import http, wait_for
@@ -221,9 +222,11 @@ def test_elderly_living_alone_without_a_checkin_today_are_listed_and_one_checkin
 
 def test_the_staff_page_fits_a_phone_and_switches_to_english(staff_edge: ThreadedEdge, phone_browser: webdriver.Chrome):
     submit_as_stb(staff_edge, "stb-1", "feedback", {"text": "手机上也能看"})
+    assert staff_edge.rt.streams is not None
+    staff_edge.run(meetings.schedule_meeting(staff_edge.rt.streams, "一个名字很长的村民会议，看看手机上能不能放下"))
     log_in(phone_browser, staff_edge.url)
     wait_text(phone_browser, "#whoami", "admin1")
-    for page in ("/staff/", "/staff/inbox", "/staff/notices", "/staff/households"):
+    for page in ("/staff/", "/staff/inbox", "/staff/notices", "/staff/households", "/staff/meetings"):
         phone_browser.get(staff_edge.url + page)
         overflow = phone_browser.execute_script(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
