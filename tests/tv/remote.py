@@ -90,7 +90,7 @@ class Remote:
                 element_id)
             assert where is not None, f"no element {element_id} on {self.page()}"
             dx, dy = where
-            if abs(dy) > 8:
+            if abs(dy) > 8 and abs(dy) >= abs(dx) * 0.5:
                 self.down() if dy > 0 else self.up()
             else:
                 self.right() if dx > 0 else self.left()

@@ -60,7 +60,10 @@ for (var i = 0; i < all.length; i++) {
   for (var n = el.firstChild; n; n = n.nextSibling) { if (n.nodeType === 3) { own += n.nodeValue; } }
   own = own.replace(/\s+/g, '');
   var box = seen(el);
-  if (box && (box.l < innerWidth * 0.05 - 0.5 || box.r > innerWidth * 0.95 + 0.5 ||
+  /* Content must stay inside the safe area: text, pictures, video and what can take the focus; a plain
+     background (the alert's dark backdrop) may fill the screen. */
+  var content = own || el.tagName === 'IMG' || el.tagName === 'VIDEO' || (' ' + el.className + ' ').indexOf(' focusable ') >= 0;
+  if (box && content && (box.l < innerWidth * 0.05 - 0.5 || box.r > innerWidth * 0.95 + 0.5 ||
               box.t < innerHeight * 0.05 - 0.5 || box.b > innerHeight * 0.95 + 0.5)) {
     problems.push('outside the safe area: ' + el.tagName + '#' + el.id + '.' + el.className + ' ' + JSON.stringify(box));
   }

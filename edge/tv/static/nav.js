@@ -176,6 +176,9 @@
     if (!el || !visible(el)) {
       var list = candidates();
       for (var i = 0; i < list.length && !el; i++) { if (hasClass(list[i], 'autofocus')) { el = list[i]; } }
+      /* Else the first thing on the screen itself: the back button is always one press up. */
+      var box = content();
+      for (var j = 0; j < list.length && !el; j++) { if (box && box.contains(list[j])) { el = list[j]; } }
       el = el || list[0] || null;
     }
     setFocus(el);

@@ -13,14 +13,15 @@
     var shown = 0;
     for (var i = 0; i < data.streams.length; i++) {
       var s = data.streams[i];
-      if (area === 'meetings' && s.area !== 'meetings') { continue; }
+      if (!s.url || (area === 'meetings' && s.area !== 'meetings')) { continue; }  /* not playable (yet) */
       var a = document.createElement('a');
       a.className = 'focusable item';
       a.id = 'stream-' + s.id;
       a.href = '/tv/live/' + encodeURIComponent(s.id) + '?area=' + area + '&title=' + encodeURIComponent(s.title || '');
       var title = document.createElement('span');
       title.className = 'title';
-      title.appendChild(document.createTextNode('\u25B6 ' + (s.title || s.id)));
+      var state = TV.text(s.state === 'live' ? 'live.state_live' : 'live.state_recorded');
+      title.appendChild(document.createTextNode('\u25B6 ' + (s.title || s.id) + ' \u00B7 ' + state));
       a.appendChild(title);
       list.appendChild(a);
       shown++;

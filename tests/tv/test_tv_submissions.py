@@ -1,0 +1,110 @@
+"""Acceptance 3, 4 and 6: feedback by remote (choices and digits) is delivered (已送达), answered, rated, and the
+rating reaches the hub; the daily check-in is one press from home and reaches the hub; both with the iPanel map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from tests.integration.system import System, http, wait_for
+
+from .conftest import edge_url
+from .remote import Remote, tv_viewport
+from .rules import check_screen
+
+
+def _at_hub(system: System, match: Any) -> list[dict[str, Any]]:
+    return [s for s in system.hub_submissions("v1") if match(s)]
+
+
+def _text(driver) -> str:
+    return str(driver.find_element(By.ID, "content").text)
+
+
+@pytest.mark.parametrize("middleware", ["standard", "ipanel"])
+def test_feedback_by_remote_is_delivered_answered_and_rated_and_the_rating_reaches_the_hub(
+        browser, tv_system: System, middleware: str):
+    tv_viewport(browser)
+    device = f"stb-feedback-{middleware}"
+    browser.get(f"{edge_url(tv_system)}/tv/?mw={middleware}&device={device}")
+    remote = Remote(browser, middleware)
+    remote.wait_page("home")
+    remote.walk_to("area-interaction")
+    remote.ok()
+    remote.wait_page("area-interaction")
+    remote.walk_to("action-feedback")
+    remote.ok()
+    remote.wait_page("form-feedback")
+    remote.walk_to("submit")
+    remote.ok()  # nothing chosen yet: a sentence on the page says what to do, no pop-up
+    assert "请先选择一项" in _text(browser) and remote.focused_id() == "choice-0"
+    remote.walk_to("choice-1")
+    remote.ok()
+    remote.digits("1380013")  # the remote's number keys
+    remote.walk_to("pad-8")  # and the pad on the screen
+    remote.ok()
+    remote.walk_to("pad-del")
+    remote.ok()
+    remote.walk_to("pad-9")
+    remote.ok()
+    assert browser.find_element(By.ID, "number").text == "13800139"
+    if middleware == "standard":
+        check_screen(browser, "tv-form-filled")
+    remote.walk_to("submit")
+    remote.ok()
+    remote.wait_page("submission")
+    sid = browser.current_url.rstrip("/").rsplit("/", 1)[1]
+
+    wait_for("已送达 on the screen", lambda: "已送达" in _text(browser), timeout_s=20)
+    held = _at_hub(tv_system, lambda s: s["id"] == sid)
+    assert held and held[0]["kind"] == "feedback" and held[0]["device_id"] == device
+    assert held[0]["body"] == {"text": "环境卫生", "choice": 1, "phone": "13800139"}
+
+    reply = f"您反映的环境卫生问题已安排保洁员处理（{middleware}）。"
+    assert tv_system.admin("POST", f"/api/v1/submissions/{sid}/replies", {"text": reply})[0] == 201
+    wait_for("the reply on the screen", lambda: reply in _text(browser) and browser.find_elements(By.ID, "score-1"),
+             timeout_s=25)
+    remote.wait_page("submission")
+    if middleware == "standard":
+        check_screen(browser, "tv-submission-answered")
+        remote.walk_to("score-4")
+        remote.ok()
+    else:
+        remote.digits("4")  # a number key rates at once
+    wait_for("the rating on the screen", lambda: "您的评价：4 分" in _text(browser), timeout_s=10)
+    ratings = wait_for("the rating at the hub", lambda: _at_hub(
+        tv_system, lambda s: s["kind"] == "rating" and s["body"].get("submission_id") == sid), timeout_s=20)
+    assert ratings[0]["body"] == {"submission_id": sid, "score": 4} and ratings[0]["device_id"] == device
+
+    remote.back()
+    remote.wait_page("mine")
+    assert "已回复" in _text(browser) and "您的评价：4 分" in _text(browser)
+    if middleware == "standard":
+        check_screen(browser, "tv-mine")
+    remote.back()
+    remote.wait_page("home")
+
+
+@pytest.mark.parametrize("middleware", ["standard", "ipanel"])
+def test_the_daily_check_in_is_one_press_from_home_and_reaches_the_hub_once(browser, tv_system: System, middleware):
+    tv_viewport(browser)
+    device = f"stb-checkin-{middleware}"
+    browser.get(f"{edge_url(tv_system)}/tv/?mw={middleware}&device={device}")
+    remote = Remote(browser, middleware)
+    remote.wait_page("home")
+    assert remote.focused_id() == "checkin", "the check-in has the focus when home opens"
+    remote.ok()  # the one press
+    wait_for("今天已签到", lambda: "今天已签到" in browser.find_element(By.ID, "checkin").text, timeout_s=10)
+    held = wait_for("the check-in at the hub", lambda: _at_hub(
+        tv_system, lambda s: s["kind"] == "checkin" and s["device_id"] == device), timeout_s=20)
+    assert held[0]["body"]["status"] == "well"
+
+    browser.refresh()  # pressing again the same day sends nothing new
+    remote.wait_page("home")
+    assert "今天已签到" in browser.find_element(By.ID, "checkin").text
+    remote.walk_to("checkin")
+    remote.ok()
+    status, body, _ = http("GET", f"{edge_url(tv_system)}/api/v1/submissions?device_id={device}")
+    assert status == 200 and [s["kind"] for s in body["submissions"]] == ["checkin"]
