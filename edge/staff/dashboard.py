@@ -11,7 +11,7 @@ from typing import Any
 
 from ..runtime import EdgeRuntime
 from ..status import VERSION, status_body
-from .neighbours import last_usb_operation
+from ..usb.activity import last_operation as last_usb_operation
 
 MAX_LISTED_STBS = 500
 
@@ -72,6 +72,6 @@ async def dashboard_data(rt: EdgeRuntime) -> dict[str, Any]:
         "village_id": status["village_id"],
         "village_name": status["village_name"],
         "node_id": status["node_id"],
-        "usb": last_usb_operation(rt),
+        "usb": last_usb_operation(rt.config.data_dir),
         "time": int(now),
     }

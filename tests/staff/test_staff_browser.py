@@ -75,7 +75,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused(staff_edge: ThreadedEdg
 def test_a_submission_shows_in_the_inbox_and_a_local_reply_reaches_the_tv_within_2_s_with_the_line_down(
     staff_edge: ThreadedEdge, browser: webdriver.Chrome
 ):
-    sid = submit_as_stb(staff_edge, "stb-kitchen", "feedback", {"text": "村口的路灯坏了"})
+    sid = submit_as_stb(staff_edge, "stb-kitchen", "feedback", {"text": "村口的路灯坏了", "phone": "13800000000"})
     log_in(browser, staff_edge.url)
     wait_text(browser, "#whoami", "admin1")
     browser.get(staff_edge.url + "/staff/inbox")
