@@ -10,6 +10,9 @@ import os
 from pathlib import Path
 
 ACCEPT_LOOP_ENV = "VILLAGENET_USB_ACCEPT_LOOP"
+# Optional: only loop devices backed by an image under this folder (several test runs or edges on one machine
+# would otherwise all take every loop device attached).
+LOOP_DIR_ENV = "VILLAGENET_USB_LOOP_DIR"
 SYS_BLOCK = Path("/sys/class/block")
 
 
@@ -39,12 +42,20 @@ def loop_attached(name: str) -> bool:
     return bool(backing) and size not in (None, "0") and autoclear != "1"
 
 
+def loop_in_allowed_dir(name: str) -> bool:
+    folder = os.environ.get(LOOP_DIR_ENV, "")
+    if not folder:
+        return True
+    backing = _read(SYS_BLOCK / name / "loop" / "backing_file") or ""
+    return backing.startswith(os.path.join(os.path.realpath(folder), ""))
+
+
 def is_candidate(name: str, loop_ok: bool) -> bool:
     """Whether /dev/<name> may be a technician's stick now."""
     if "/" in name or name.startswith("."):
         return False
     if name.startswith("loop"):
-        return loop_ok and loop_attached(name)
+        return loop_ok and loop_attached(name) and loop_in_allowed_dir(name)
     disk = _disk_dir(name)
     if _read(disk / "removable") != "1":
         return False

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import shutil
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -27,10 +29,25 @@ def _tail(path: Path) -> bytes:
         return f.read(_LOG_TAIL)
 
 
+def _journal() -> bytes | None:
+    """The service's journal on a box run by systemd (deploy/systemd/village-edge.service), when there is one."""
+    if shutil.which("journalctl") is None:
+        return None
+    try:
+        out = subprocess.run(["journalctl", "-u", "village-edge", "-n", "5000", "--no-pager", "-o", "short-iso"],
+                             capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout[-_LOG_TAIL:] if out.returncode == 0 and out.stdout else None
+
+
 def _collect_files(data_dir: Path, status: dict[str, Any]) -> dict[str, bytes]:
     files = {"status.json": json.dumps(status, ensure_ascii=False, indent=1, default=str).encode()}
     for log in sorted(data_dir.glob("*.log"))[:8]:
         files[log.name] = _tail(log)
+    journal = _journal()
+    if journal:
+        files["journal.txt"] = journal
     config = data_dir / "config.toml"
     if config.is_file():
         files["config.toml"] = config.read_bytes()[:64 * 1024]

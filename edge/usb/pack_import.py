@@ -106,6 +106,8 @@ async def _import_one(rt: EdgeRuntime, stick: StickFS, inventory: Inventory, pac
     trust = _trust_for(rt, index)
     if not trust.can_sign(index.signer):
         raise UnknownKey("the pack index is not signed by a key of the hub this box trusts")
+    for name in [b.file for b in index.batches] + [n for blob in index.blobs for n in blob.file]:
+        check_name(name)  # every path first: a bad one refuses the pack before anything of it is applied
 
     feed = feed_name("down", state.village_id)
     entries_applied = 0

@@ -32,6 +32,8 @@ from .sync_exchange import exchange_sync, sync_available
 
 log = logging.getLogger(__name__)
 RECEIPTS_KEPT = ("usb", "receipts")
+# A stick refused for what it holds still gets a receipt saying why; other stick errors end the work at once.
+_BAD_CONTENT = ("symlink", "unsafe_path", "too_many_files", "too_deep")
 
 
 def _refusal(what: str, exc: StickError | ProtocolError) -> dict[str, Any]:
@@ -65,13 +67,11 @@ async def service_stick(rt: EdgeRuntime, stick: StickFS, device: str, activity: 
     actions: list[dict[str, Any]] = []
     try:
         inventory = await asyncio.to_thread(take_inventory, stick)
-    except StickGone:
-        raise
     except StickError as exc:
+        if exc.code not in _BAD_CONTENT:
+            raise  # unreadable or pulled: nothing to write a receipt onto
         actions.append(_refusal("stick", exc))
         inventory = None
-        if exc.code not in ("symlink", "unsafe_path", "too_many_files", "too_deep"):
-            raise
     if inventory is None and not actions:
         log.info("stick %s holds no %s/ folder; left alone", device, ROOT)
         return None

@@ -46,6 +46,8 @@ class Field:
 @pytest.fixture
 def field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Field]:
     monkeypatch.setenv("VILLAGENET_USB_ACCEPT_LOOP", "1")  # inherited by the edge processes started here
+    # Only this test's images: another test run on the same machine attaches loop devices too.
+    monkeypatch.setenv("VILLAGENET_USB_LOOP_DIR", str(tmp_path.resolve()))
     system = build_system(tmp_path, [])
     for vid in ("v1", "v2"):
         run_command("village-hub", "village", "add", "--data", str(system.hub_dir), "--id", vid, "--name",
