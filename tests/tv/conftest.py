@@ -9,7 +9,7 @@ import pytest
 
 from tests.integration.system import System, build_system, http, wait_for
 
-QUOTA = 1_500_000  # small, so the cache test can fill it with a few blobs
+QUOTA = 1_600_000  # small, so the cache test fills it: 700 KiB pinned and room for two 400 KiB videos
 
 
 @pytest.fixture(scope="module")

@@ -105,4 +105,4 @@ class Remote:
             except Exception:  # noqa: BLE001 - the page is being replaced; ask again
                 pass
             time.sleep(0.05)
-        raise AssertionError(f"expected page {name}, still on {self.page()!r}")
+        raise AssertionError(f"expected page {name}, still on {self.page()!r} at {self.driver.current_url}")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 
+from tests.browser import save_screenshot as save_screenshot_of
 from tests.integration.system import System, http, wait_for
 
 from .conftest import edge_url
@@ -108,3 +109,59 @@ def test_the_daily_check_in_is_one_press_from_home_and_reaches_the_hub_once(brow
     remote.ok()
     status, body, _ = http("GET", f"{edge_url(tv_system)}/api/v1/submissions?device_id={device}")
     assert status == 200 and [s["kind"] for s in body["submissions"]] == ["checkin"]
+
+
+def test_the_same_pages_fit_a_phone_and_a_consultation_is_sent_from_it(phone_browser, tv_system: System):
+    driver = phone_browser
+    device = "phone-1"
+    driver.get(f"{edge_url(tv_system)}/tv/?device={device}")
+    remote = Remote(driver)
+    remote.wait_page("home")
+    for path in ["/tv/", "/tv/area/services", "/tv/form/consultation", "/tv/settings"]:
+        driver.get(edge_url(tv_system) + path)
+        layout = driver.execute_script(
+            "var out = [], all = TV.candidates();"
+            "for (var i = 0; i < all.length; i++) { var r = all[i].getBoundingClientRect();"
+            "  out.push([all[i].id, r.left, r.right, r.height]); }"
+            "return {wide: document.documentElement.scrollWidth, width: innerWidth, items: out,"
+            "        size: parseFloat(getComputedStyle(document.getElementById('heading')).fontSize)};")
+        assert layout["wide"] <= layout["width"], f"{path}: the page is wider than the phone"
+        for item_id, left, right, height in layout["items"]:
+            assert left >= 0 and right <= layout["width"] + 0.5, f"{path}: {item_id} sticks out"
+            assert height >= 44, f"{path}: {item_id} is too small to tap ({height} px)"
+        assert layout["size"] >= 20
+    driver.get(edge_url(tv_system) + "/tv/form/consultation")
+    remote.wait_page("form-consultation")
+    save_screenshot_of(driver, "tv-phone-consultation")
+    remote.walk_to("choice-2")
+    remote.ok()
+    remote.walk_to("submit")
+    remote.ok()
+    remote.wait_page("submission")
+    held = wait_for("the consultation at the hub", lambda: _at_hub(
+        tv_system, lambda s: s["kind"] == "consultation" and s["device_id"] == device), timeout_s=20)
+    assert held[0]["body"] == {"text": "户籍", "category": "户籍"}
+
+
+def test_english_is_one_setting_away_and_chinese_comes_back(browser, tv_system: System):
+    tv_viewport(browser)
+    browser.get(f"{edge_url(tv_system)}/tv/?device=stb-lang")
+    remote = Remote(browser)
+    remote.wait_page("home")
+    remote.walk_to("go-settings")
+    remote.ok()
+    remote.wait_page("settings")
+    remote.walk_to("lang-en")
+    remote.ok()
+    wait_for("English", lambda: "Language" in _text(browser), timeout_s=10)
+    remote.wait_page("settings")
+    check_screen(browser, "tv-settings-english")
+    remote.back()
+    remote.wait_page("home")
+    assert "Party building" in _text(browser) and "I am well" in _text(browser)
+    remote.walk_to("go-settings")
+    remote.ok()
+    remote.wait_page("settings")
+    remote.walk_to("lang-zh")
+    remote.ok()
+    wait_for("Chinese again", lambda: "语言" in _text(browser), timeout_s=10)
