@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from edge.provisioned import apply_bundle, load_state
+from edge.usb import devices
 from protocol.errors import Expired, SequenceError, UnknownKey
 from protocol.keys import NodeKey, fingerprint
 from protocol.trust import make_trust
@@ -17,7 +18,8 @@ from provisioning.receipts import make_receipt, open_receipt
 from provisioning.stick import DirStick, FatStick, StickError, read_capped, take_inventory
 from provisioning.stick_probe import probe_filesystem
 
-from .sticks import make_ext4_image, make_fat_image, read_file
+from .conftest import needs_loop
+from .sticks import attached, make_ext4_image, make_fat_image, read_file
 
 
 def test_the_filesystem_of_a_stick_is_told_from_its_first_sectors(tmp_path: Path):
@@ -123,3 +125,20 @@ def test_a_file_written_again_on_a_fat_stick_reads_back_whole(tmp_path: Path):
             stick.close()
     assert read_file(image, "VILLAGENET/receipts/box.vnr") == b"second receipt"
     assert subprocess.run(["fsck.vfat", "-n", str(image)], capture_output=True).returncode == 0  # a clean FAT
+
+
+@needs_loop
+def test_a_loop_device_counts_as_a_stick_only_when_loop_devices_are_accepted_and_it_is_attached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    image = make_fat_image(tmp_path / "s.img", {})
+    monkeypatch.delenv(devices.LOOP_DIR_ENV, raising=False)
+    with attached(image) as device:
+        name = Path(device).name
+        assert devices.is_candidate(name, loop_ok=True)
+        assert not devices.is_candidate(name, loop_ok=False)
+        monkeypatch.setenv(devices.LOOP_DIR_ENV, str(tmp_path / "elsewhere"))
+        assert not devices.is_candidate(name, loop_ok=True)
+        monkeypatch.setenv(devices.LOOP_DIR_ENV, str(tmp_path))
+        assert devices.is_candidate(name, loop_ok=True) and devices.still_present(name)
+    assert not devices.is_candidate(name, loop_ok=True) and not devices.still_present(name)

@@ -19,6 +19,7 @@ from .sticks import (
     attached,
     grow_to_chain,
     holds_device,
+    list_dir,
     make_ext4_image,
     make_fat_image,
     put_files,
@@ -117,6 +118,17 @@ def test_bad_bundles_and_bad_sticks_are_refused_with_a_reason_and_change_nothing
     last = insert(edge.url, edge.proc.pid, image)
     assert (last["outcome"], last["code"]) == ("refused", "unsupported_fs") and "FAT32" in last["reason"]
     assert (edge_dir / "provision.json").read_bytes() == state_before
+
+    # A stick without VILLAGENET/ (the technician's holiday photos) is left alone: no receipt, status unchanged.
+    before = last_usb(edge.url)
+    image = make_fat_image(tmp_path / "photos.img", {"DCIM/IMG_0001.JPG": b"\xff\xd8 photo"})
+    with attached(image) as device:
+        log = edge_dir / "edge.log"
+        wait_for("the stick looked at", lambda: f"stick {device} holds no VILLAGENET/ folder" in log.read_text(),
+                 timeout_s=30)
+        wait_for("the device let go", lambda: not holds_device(edge.proc.pid, device), timeout_s=10)
+    assert last_usb(edge.url) == before
+    assert list_dir(image, "VILLAGENET/receipts") == []
 
     # The same hub's bundle for another village is taken once it carries the move flag.
     image = make_fat_image(tmp_path / "move.img", {"VILLAGENET/provision.vnb": field.bundle("v2", "--move")})
