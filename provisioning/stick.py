@@ -279,31 +279,31 @@ def _gone_or(exc: OSError, code: str, detail: str) -> StickError:
     return StickError(code, detail)
 
 
-@dataclass(frozen=True)
 class Inventory:
     """Every file and folder under VILLAGENET/, checked once: the jobs look things up here, case-insensitively."""
 
-    files: dict[StickPath, StickEntry]
-    dirs: set[StickPath]
+    def __init__(self, files: dict[StickPath, StickEntry], dirs: set[StickPath]) -> None:
+        self.files = files
+        self.dirs = dirs
+        # One fold per name up front: a pack of thousands of blobs looks each one up.
+        self._files_folded = {_fold(k): k for k in files}
+        self._dirs_folded = {_fold(k): k for k in dirs}
 
     def find(self, *path: str) -> tuple[StickPath, StickEntry] | None:
-        want = tuple(p.casefold() for p in path)
-        for key, entry in self.files.items():
-            if tuple(p.casefold() for p in key) == want:
-                return key, entry
-        return None
+        key = self._files_folded.get(_fold(path))
+        return (key, self.files[key]) if key is not None else None
 
     def has_dir(self, *path: str) -> StickPath | None:
-        want = tuple(p.casefold() for p in path)
-        for key in self.dirs:
-            if tuple(p.casefold() for p in key) == want:
-                return key
-        return None
+        return self._dirs_folded.get(_fold(path))
 
     def under(self, *path: str) -> dict[StickPath, StickEntry]:
-        want = tuple(p.casefold() for p in path)
+        want = _fold(path)
         n = len(want)
-        return {k: e for k, e in self.files.items() if tuple(p.casefold() for p in k[:n]) == want}
+        return {k: e for k, e in self.files.items() if _fold(k[:n]) == want}
+
+
+def _fold(path: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p.casefold() for p in path)
 
 
 def take_inventory(stick: StickFS) -> Inventory | None:
