@@ -103,3 +103,23 @@ def test_every_screen_meets_the_elderly_rules_and_is_saved_for_review(browser, t
     assert browser.execute_script("return document.body.className").strip() == ("big" if big else "")
     SCREENSHOTS.mkdir(exist_ok=True)
     Path(SCREENSHOTS / f"tv-rules{'-big' if big else ''}.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1))
+
+
+def test_a_video_notice_plays_on_demand_by_keys_and_back_returns_to_the_notice(browser, tv_system: System, area_notices):
+    tv_viewport(browser)
+    browser.get(f"{edge_url(tv_system)}/tv/notice/{area_notices['party']}?device=stb-video")
+    remote = Remote(browser)
+    remote.wait_page("notice")
+    remote.walk_to("play-2")
+    remote.ok()
+    remote.wait_page("play")
+    assert remote.focused_id() == "toggle"
+    player = "var v = document.getElementById('player');"
+    wait_for("the video ready", lambda: browser.execute_script(player + "return v.readyState >= 2 && v.videoWidth"))
+    if browser.execute_script(player + "return v.paused"):
+        remote.ok()  # the browser held back autoplay: OK starts it
+    wait_for("the video playing", lambda: browser.execute_script(player + "return !v.paused && v.currentTime > 0.2"))
+    remote.ok()
+    assert browser.execute_script(player + "return v.paused"), "OK pauses"
+    remote.back()
+    remote.wait_page("notice")

@@ -38,6 +38,8 @@
     byId('alert-title').appendChild(document.createTextNode(alert.title));
     byId('alert-body').innerHTML = '';
     byId('alert-body').appendChild(document.createTextNode(alert.body));
+    var videos = document.getElementsByTagName('video');  /* the alert must be heard over a film */
+    for (var v = 0; v < videos.length; v++) { try { videos[v].pause(); } catch (e) { /* not started */ } }
     focusBefore = focusBefore || TV.focused();
     TV.alertOpen = true;
     TV.removeClass(byId('alert'), 'off');
