@@ -14,8 +14,7 @@ from aiohttp import web
 
 from protocol.http_errors import ApiError, error_middleware
 
-from . import routes_admin, routes_sync
-from . import routes_streams
+from . import routes_admin, routes_streams, routes_sync
 from .blobs import BlobStore
 from .config import HubConfig
 from .down_feed import DownFeed

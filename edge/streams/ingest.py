@@ -185,6 +185,8 @@ async def receive_playlist(service: StreamsService, meeting: Meeting, data: byte
         )
         live = LivePlaylist(served, served.render())
         service.live[meeting.id] = live
+        if current.state != "live":
+            service.forget(meeting.id)
     return live
 
 

@@ -91,6 +91,7 @@ async def schedule_meeting(service: StreamsService, title: str, agenda: str = ""
             "INSERT INTO meetings (id, title, agenda, ingest_key, state, scheduled_at) VALUES (?, ?, ?, ?, 'scheduled', ?)",
             (meeting_id, clean_title, clean_agenda, key, time.time()),
         )
+    service.forget(meeting_id)
     return await require_meeting(service.db, meeting_id)
 
 
@@ -113,6 +114,7 @@ async def start_meeting(service: StreamsService, meeting_id: str) -> Meeting:
             "UPDATE meetings SET state = 'live', started_at = COALESCE(started_at, ?) WHERE id = ?",
             (time.time(), meeting_id),
         )
+    service.forget(meeting_id)
     return await require_meeting(service.db, meeting_id)
 
 
@@ -146,6 +148,7 @@ async def stop_meeting(service: StreamsService, meeting_id: str) -> Meeting:
                     "op": "put", "kind": "recording", "id": meeting_id, "body": body, "blobs": [],
                 })
         service.live.pop(meeting_id, None)
+        service.forget(meeting_id)
         await asyncio.to_thread(shutil.rmtree, folder / "incoming", True)
     service.wake_sync.set()
     service.upload_wanted.set()

@@ -6,6 +6,7 @@ Handlers parse and answer; the relay, meetings, ingest and votes modules decide.
 from __future__ import annotations
 
 import json
+import time
 
 from aiohttp import web
 
@@ -20,6 +21,7 @@ from .pushed_body import iter_pushed_body, read_pushed_body
 from .service import StreamsService
 
 routes = web.RouteTableDef()
+LOOKUP_TTL_S = 1.0
 # Players reload a live playlist every target duration; one second of caching keeps every TV within a second.
 _LIVE_PLAYLIST = {"Cache-Control": "max-age=1"}
 _SEGMENT = {"Cache-Control": "public, max-age=3600"}
@@ -60,10 +62,10 @@ async def watch(request: web.Request) -> web.StreamResponse:
     if name != PLAYLIST_NAME and not is_segment_name(name):
         raise ApiError(400, "bad_name", "segment names are plain file names (letters, digits, '_', '-', '.')")
     try:
-        meeting = await meetings.get_meeting(service.db, stream_id)
+        meeting, broadcast = await _lookup(service, stream_id)
         if meeting is not None:
             return await _watch_meeting(request, service, meeting, name)
-        if not await catalog.is_broadcast(service.db, stream_id):
+        if not broadcast:
             raise ApiError(404, "unknown_stream", f"没有这个直播 {stream_id}。No stream {stream_id} here.")
         relay = service.relay_for(stream_id)
         if relay is None:
@@ -80,6 +82,20 @@ async def watch(request: web.Request) -> web.StreamResponse:
                        " right now; try again in a minute.") from None
     except SegmentUnknown:
         raise ApiError(404, "no_such_segment", f"{name} is not (or no longer) in this stream") from None
+
+
+async def _lookup(service: StreamsService, stream_id: str) -> tuple[meetings.Meeting | None, bool]:
+    """What a stream id is (a meeting here, a broadcast from the hub, or nothing), remembered for a second."""
+    now = time.monotonic()
+    cached = service.lookups.get(stream_id)
+    if cached is not None and now - cached[0] < LOOKUP_TTL_S:
+        found: tuple[meetings.Meeting | None, bool] = cached[1]
+        return found
+    meeting = await meetings.get_meeting(service.db, stream_id)
+    found = (meeting, meeting is None and await catalog.is_broadcast(service.db, stream_id))
+    if len(service.lookups) < 10_000:
+        service.lookups[stream_id] = (now, found)
+    return found
 
 
 async def _watch_meeting(request: web.Request, service: StreamsService, meeting: meetings.Meeting,

@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -53,6 +54,12 @@ class StreamsService:
         self.ingest_maps: dict[str, dict[str, tuple[int, str, float]]] = {}
         # meeting id -> segment name -> done when that segment's push has ended (kept or refused)
         self.pushes_in_flight: dict[str, dict[str, asyncio.Future[None]]] = {}
+        # stream id -> (when looked up, what it is): spares two SQLite reads on every viewer request
+        self.lookups: dict[str, tuple[float, Any]] = {}
+
+    def forget(self, stream_id: str) -> None:
+        """A meeting or broadcast changed: the next request looks it up again."""
+        self.lookups.pop(stream_id, None)
 
     @property
     def village_id(self) -> str:
@@ -80,6 +87,7 @@ class StreamsService:
     def sweep(self) -> None:
         """Drop segments past their window, and relays nobody asked for in a window (their memory with them)."""
         self.viewers.sweep()
+        self.lookups.clear()
         for sid, relay in list(self.relays.items()):
             relay.prune()
             if relay.clock() - relay.last_used > self.config.stream_window_s:
