@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from protocol.errors import ChainError, ProtocolError, UnknownKey, WrongVillage
+from protocol.errors import ChainError, ProtocolError, SequenceError, UnknownKey, WrongVillage
 from protocol.feed import BATCH_LIMITS, feed_name, new_entries, open_batch
 from protocol.trust import TrustDocument, open_trust
 from provisioning.packs import INDEX_NAME, PACKS_DIR, PackBlob, PackIndex, open_index
@@ -122,7 +122,12 @@ async def _import_one(rt: EdgeRuntime, stick: StickFS, inventory: Inventory, pac
         path, size = _locate(inventory, pack, (b.file,))
         data = await asyncio.to_thread(read_capped, stick, path, size, BATCH_LIMITS.max_bytes, b.file)
         batch = open_batch(data, feed, "hub", trust.can_sign)
-        fresh = new_entries(batch, have_seq, have_hash)
+        try:
+            fresh = new_entries(batch, have_seq, have_hash)
+        except SequenceError as exc:
+            raise SequenceError(
+                f"the pack starts after entry {index.after} but this box has only {have_seq}; export it again"
+                f" with `village-hub pack export --after {have_seq}`", have_seq) from exc
         if fresh:
             try:
                 await apply_down(rt.db, fresh)

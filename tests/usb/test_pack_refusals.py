@@ -34,16 +34,16 @@ def notice_op(n: int) -> dict[str, Any]:
 
 
 def write_pack(root: Path, signing: NodeKey, trust: bytes, village: str = "v1", blob_path: tuple[str, ...] = (),
-               damage: bool = False) -> None:
+               damage: bool = False, after: int = 0) -> None:
     folder = root / "VILLAGENET" / "packs" / village
     (folder / "blobs").mkdir(parents=True)
-    entries = chain(feed_name("down", village), 0, GENESIS, [notice_op(1), notice_op(2)])
+    entries = chain(feed_name("down", village), 0, GENESIS, [notice_op(1), notice_op(2), notice_op(3)])[after:]
     batch = make_batch(signing, feed_name("down", village), entries, 0, GENESIS)
     if damage:  # one notice's title changed on the stick after signing
         batch = batch.replace("通知2".encode(), "通知9".encode())
     (folder / "b000001.vnb").write_bytes(bytes(batch))
     (folder / "blobs" / SHA).write_bytes(MEDIA)
-    index = make_index(signing, village, 0, 2, trust, [PackBatch("b000001.vnb", 1, 2, len(batch))],
+    index = make_index(signing, village, after, 3, trust, [PackBatch("b000001.vnb", after + 1, 3, len(batch))],
                        [PackBlob(SHA, len(MEDIA), blob_path or ("blobs", SHA))])
     (folder / "pack.vnp").write_bytes(index)
 
@@ -71,8 +71,8 @@ async def test_a_good_pack_applies_notices_and_media(box: Any, tmp_path: Path):
     rt, signing, trust = box
     write_pack(tmp_path / "stick", signing, trust)
     action = await run_stick(rt, tmp_path / "stick")
-    assert (action["result"], action["entries"], action["blobs"]) == ("applied", 2, 1)
-    assert await notice_count(rt) == 2 and rt.content.path_for(SHA).read_bytes() == MEDIA
+    assert (action["result"], action["entries"], action["blobs"]) == ("applied", 3, 1)
+    assert await notice_count(rt) == 3 and rt.content.path_for(SHA).read_bytes() == MEDIA
 
 
 @pytest.mark.parametrize(("case", "code"), [
@@ -80,6 +80,7 @@ async def test_a_good_pack_applies_notices_and_media(box: Any, tmp_path: Path):
     ("untrusted_signer", "unknown_key"),
     ("dotdot_blob_path", "unsafe_path"),
     ("damaged_batch", "broken_chain"),
+    ("starts_past_what_the_box_has", "wrong_sequence"),
 ])
 async def test_a_bad_pack_is_refused_whole_with_its_reason(box: Any, tmp_path: Path, case: str, code: str):
     rt, signing, trust = box
@@ -90,10 +91,14 @@ async def test_a_bad_pack_is_refused_whole_with_its_reason(box: Any, tmp_path: P
         write_pack(stick, NodeKey.generate(), trust)
     elif case == "dotdot_blob_path":
         write_pack(stick, signing, trust, blob_path=("..", "..", "provision.json"))
-    else:
+    elif case == "damaged_batch":
         write_pack(stick, signing, trust, damage=True)
+    else:
+        write_pack(stick, signing, trust, after=1)
     action = await run_stick(rt, stick)
     assert (action["result"], action["code"]) == ("refused", code), action
+    if code == "wrong_sequence":
+        assert "village-hub pack export --after 0" in action["detail"]
     assert await notice_count(rt) == 0
     assert not rt.content.has(SHA)
     receipt = next((stick / "VILLAGENET" / "receipts").iterdir())
