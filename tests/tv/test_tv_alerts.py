@@ -89,6 +89,8 @@ def test_the_alert_routes_refuse_bad_input_with_a_clear_error(tv_system: System)
     assert status == 404 and body["error"] == "not_an_alert"
     status, body, _ = http("POST", base + "/api/v1/alerts/x/ack", raw=b"{not json", headers={"Content-Type": "application/json"})
     assert status == 400 and "error" in body
+    status, body, _ = http("POST", base + "/api/v1/alerts/x/ack", {"device_id": "stb-1", "pad": "x" * 5000})
+    assert status == 413 and "error" in body
     normal = tv_system.publish("普通通知不是警报", "city")
     wait_for("the notice", lambda: http("GET", base + "/api/v1/notices")[1]["notices"])
     status, body, _ = http("POST", f"{base}/api/v1/alerts/{normal}/ack", {"device_id": "stb-1"})

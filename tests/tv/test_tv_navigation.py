@@ -60,6 +60,8 @@ def test_a_notice_in_each_area_is_reached_by_keys_from_home_and_back_returns_hom
         remote.back()
         remote.wait_page("home")
         assert remote.focused_id() == f"area-{code}", "back home, the focus is where the resident left it"
+    remote.digits("7")  # a number key opens its area straight from home
+    remote.wait_page("area-interaction")
 
 
 def test_back_always_leads_home_and_every_screen_offers_a_way_on(browser, tv_system: System, area_notices):

@@ -3,6 +3,7 @@ rating reaches the hub; the daily check-in is one press from home and reaches th
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -155,6 +156,9 @@ def test_english_is_one_setting_away_and_chinese_comes_back(browser, tv_system: 
     remote.ok()
     wait_for("English", lambda: "Language" in _text(browser), timeout_s=10)
     remote.wait_page("settings")
+    code = wait_for("the pairing code", lambda: re.search(r"Household pairing code: (\S+)", _text(browser)))
+    status, body, _ = http("GET", f"{edge_url(tv_system)}/api/v1/pairing?device_id=stb-lang")
+    assert status == 200 and body["code"] == code.group(1)
     check_screen(browser, "tv-settings-english")
     remote.back()
     remote.wait_page("home")
