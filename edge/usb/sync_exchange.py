@@ -22,6 +22,8 @@ from provisioning.stick import ROOT, Inventory, StickError, StickFS, StickGone, 
 from ..runtime import EdgeRuntime
 
 MAX_SYNC_FILES = 2000
+# Receipts and the status stay small (the hub decodes both with tight limits): long lists are cut, with a count.
+_LISTED = 40
 
 
 def sync_available() -> bool:
@@ -79,4 +81,6 @@ async def exchange_sync(rt: EdgeRuntime, stick: StickFS, inventory: Inventory,
     return {"what": "sync", "result": "applied", "down_applied": imported.get("down_applied", 0),
             "down_seq": imported.get("down_seq"), "up_acked": imported.get("up_acked"),
             "up_entries": exported.get("up_entries", 0), "up_files": exported.get("up_files", 0),
-            "files_written": written, "files_removed": removed, "notes": imported.get("refused", [])}
+            "files_written": written[:_LISTED], "files_removed": removed[:_LISTED],
+            "files_count": len(written) + len(removed),
+            "notes": [str(n)[:300] for n in imported.get("refused", [])[:_LISTED]]}
