@@ -222,11 +222,13 @@ class LineSimulator:
                     return
                 writer.write(data)
                 if cut:
-                    with contextlib.suppress(OSError, RuntimeError):
-                        await writer.drain()
+                    # What crossed the line before the cut reaches the receiver, which then sees the connection
+                    # end (FIN); the sender's side is reset. So "bytes on the line" counts only delivered bytes.
                     self.stats.cuts += 1
-                    writer.transport.abort()
                     other.transport.abort()
+                    with contextlib.suppress(OSError, RuntimeError, ConnectionError):
+                        await writer.drain()
+                        writer.close()
                     return
                 await writer.drain()
 

@@ -24,7 +24,10 @@ from .line_budget import LineBudget
 
 log = logging.getLogger(__name__)
 _CHUNK = 256 * 1024
-_MAX_ATTEMPTS = 16  # requests per fetch() call (each damaged chunk costs one); the sync loop calls again later
+_MAX_RETRIES = 16  # damaged chunks re-asked per fetch() call; the sync loop calls again later
+# One request asks for at most this much: a damaged chunk then wastes at most one span of bytes in flight, and the
+# extra round trip per span costs about 1 % at 2 Mbit/s and 200 ms.
+SPAN = 2 * 1024 * 1024
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 # Emergency notices' attachments first, video and audio last; among equals, fewer failures and smaller first.
 _PRIORITY = (
@@ -89,7 +92,7 @@ class ContentStore:
         if hints is not None and have:
             have = await asyncio.to_thread(_verified_prefix, part, have, hints)
         received = 0
-        for _ in range(_MAX_ATTEMPTS):
+        for _ in range(size // SPAN + _MAX_RETRIES + 1):
             if have >= size:
                 break
             got, have = await self._get_range(session, base_url, sha256, size, part, have, hints, budget)
@@ -128,7 +131,8 @@ class ContentStore:
     async def _get_range(self, session: aiohttp.ClientSession, base_url: str, sha256: str, size: int, part: Path,
                          have: int, hints: bytes | None, budget: LineBudget | None) -> tuple[int, int]:
         """One request from byte `have`; returns (bytes received, new have). A damaged chunk is cut off again."""
-        headers = {"Range": f"bytes={have}-"} if have else {}
+        last = min(size, have + SPAN) - 1
+        headers = {"Range": f"bytes={have}-{last}"} if have or last < size - 1 else {}
         received = 0
         async with session.get(f"{base_url}/content/{sha256}", headers=headers) as resp:
             if resp.status == 200:
@@ -158,7 +162,7 @@ class ContentStore:
                         raise BlobRefused(f"blob {sha256} is longer than its signed {size} bytes; refused and discarded")
                     if budget is not None:
                         await budget.take(len(data))
-                    await asyncio.to_thread(f.write, data)
+                    f.write(data)  # to the page cache, quick: reading on at once keeps a cut from losing buffered bytes
                     received += len(data)
                     pos = 0
                     while pos < len(data):
