@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from hub.keys_store import load_hub_keys
 from protocol.keys import fingerprint
 from provisioning.receipts import open_receipt
 from tests.integration.system import http, wait_for
@@ -32,6 +33,7 @@ def test_a_fat32_stick_provisions_a_running_fresh_box_which_then_serves_and_leav
     image = make_fat_image(tmp_path / "stick.img", {"VILLAGENET/provision.vnb": field.bundle("v1")})
     edge = field.new_edge("edge").start()
     assert http("GET", edge.url + "/api/v1/info")[1]["provisioned"] is False
+    assert status(edge.url)["usb"] == {"watcher": "running", "current": None, "last": None}
     assert edge.proc is not None
 
     with attached(str(image)) as device:
@@ -50,11 +52,7 @@ def test_a_fat32_stick_provisions_a_running_fresh_box_which_then_serves_and_leav
     assert list_dir(image, "VILLAGENET/receipts") == [f"{info['node_id']}.vnr"]
     receipt = open_receipt(read_file(image, f"VILLAGENET/receipts/{info['node_id']}.vnr"))
     assert receipt.node_id == info["node_id"] and receipt.outcome == "applied"
-    keys_root = (field.hub_dir / "root.key")
-    assert keys_root.exists()
-    from hub.keys_store import load_hub_keys
-
     assert receipt.hub_root_fingerprint == fingerprint(load_hub_keys(field.hub_dir).root.public)
     assert receipt.hub_root_fingerprint == status(edge.url)["hub_root_fingerprint"]
     assert receipt.hardware["cpus"] and receipt.actions[0]["what"] == "provision"
-    assert hub.proc is not None
+    assert hub.proc is not None and hub.proc.poll() is None
