@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from edge.provisioned import apply_bundle, load_state
 from edge.usb import devices
+from edge.usb.mount_ro import mounted_read_only
 from protocol.errors import Expired, SequenceError, UnknownKey
 from protocol.keys import NodeKey, fingerprint
 from protocol.trust import make_trust
@@ -142,3 +144,27 @@ def test_a_loop_device_counts_as_a_stick_only_when_loop_devices_are_accepted_and
         monkeypatch.setenv(devices.LOOP_DIR_ENV, str(tmp_path))
         assert devices.is_candidate(name, loop_ok=True) and devices.still_present(name)
     assert not devices.is_candidate(name, loop_ok=True) and not devices.still_present(name)
+
+
+def _mounts() -> str:
+    with open("/proc/mounts") as f:
+        return f.read()
+
+
+@needs_loop
+async def test_an_ext4_stick_is_mounted_read_only_nosuid_nodev_noexec_and_unmounted_afterwards(tmp_path: Path):
+    tree = tmp_path / "tree"
+    (tree / "VILLAGENET").mkdir(parents=True)
+    (tree / "VILLAGENET" / "provision.vnb").write_bytes(b"bundle")
+    image = make_ext4_image(tmp_path / "e.img", tree)
+    with attached(image) as device:
+        async with mounted_read_only(device) as where:
+            line = next(x for x in _mounts().splitlines() if x.split()[1] == str(where))
+            options = set(line.split()[3].split(","))
+            assert {"ro", "nosuid", "nodev", "noexec"} <= options
+            stick = DirStick(where, writable=False)
+            inventory = take_inventory(stick)
+            assert inventory is not None and inventory.find("villagenet", "PROVISION.VNB") is not None
+            with pytest.raises(OSError):
+                (where / "VILLAGENET" / "x").write_bytes(b"no")
+        assert str(where) not in _mounts() and not os.path.exists(where)
