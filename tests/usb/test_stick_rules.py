@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -151,6 +150,10 @@ def _mounts() -> str:
         return f.read()
 
 
+def _unmounted_and_removed(where: Path) -> bool:
+    return str(where) not in _mounts() and not where.exists()
+
+
 @needs_loop
 async def test_an_ext4_stick_is_mounted_read_only_nosuid_nodev_noexec_and_unmounted_afterwards(tmp_path: Path):
     tree = tmp_path / "tree"
@@ -167,4 +170,4 @@ async def test_an_ext4_stick_is_mounted_read_only_nosuid_nodev_noexec_and_unmoun
             assert inventory is not None and inventory.find("villagenet", "PROVISION.VNB") is not None
             with pytest.raises(OSError):
                 (where / "VILLAGENET" / "x").write_bytes(b"no")
-        assert str(where) not in _mounts() and not os.path.exists(where)
+        assert _unmounted_and_removed(where)
