@@ -82,7 +82,10 @@ class SyncClient:
     async def run(self) -> None:
         await self.clock.load()
         self.health.key_revoked = await self._revoked_token() is not None
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=self.config.request_timeout_s + 30)
+        # A read may be silent for a whole long poll; longer than that, the line has died under us (or a flipped
+        # length makes us wait for bytes that never come).
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=10,
+                                        sock_read=self.config.request_timeout_s + self.config.longpoll_s)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             self._session = session
             await asyncio.gather(
