@@ -12,15 +12,18 @@ import sys
 from pathlib import Path
 
 from protocol.errors import ProtocolError
+from protocol.keys import fingerprint
+from provisioning.bundle import STICK_PATH, make_bundle
 from provisioning.diagnostics import open_diagnostics
-from provisioning.stick import StickError
+from provisioning.stick import StickError, StickFS
 from provisioning.stick_probe import open_stick_path
 
 from .config import HubConfig
-from .diag_key import load_or_create_diag_key
+from .diag_key import diag_public_key, load_or_create_diag_key
 from .enroll_import import import_receipts
-from .keys_store import load_hub_keys
+from .keys_store import HubKeys, load_hub_keys
 from .pack_export import export_pack
+from .registry import async_issue_enrollment_token
 from .store import HubStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -41,6 +44,9 @@ def add_stick_commands(sub: argparse._SubParsersAction, parser_class: type[argpa
     exp.add_argument("--to", required=True, type=Path, dest="stick", help="the stick's folder, device or image")
     exp.add_argument("--after", type=int, default=None,
                      help="down seq the village already has (default: what its last status said, else 0)")
+    exp.add_argument("--with-bundle", metavar="HUB_URL", default=None,
+                     help="also write a provisioning bundle for a new box (as `village-provision make`), so the "
+                          "stick alone sets the box up and fills it")
     diag = sub.add_parser("diag", help="diagnostics archives from village boxes")
     dsub = diag.add_subparsers(dest="diag_command", required=True, parser_class=parser_class)
     op = dsub.add_parser("open", help="decrypt a diagnostics archive (.vnd) into a folder")
@@ -95,6 +101,8 @@ def _pack_export(args: argparse.Namespace) -> int:
     async def run() -> int:
         store = await _with_store(args.data)
         try:
+            if args.with_bundle:
+                await _write_bundle(store, keys, args, stick)
             result = await export_pack(store, keys, config.blobs_dir, args.village, stick, args.after, _say)
         finally:
             await store.close()
@@ -110,6 +118,15 @@ def _pack_export(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return asyncio.run(run())
+
+
+async def _write_bundle(store: HubStore, keys: HubKeys, args: argparse.Namespace, stick: StickFS) -> None:
+    token, village = await async_issue_enrollment_token(store, args.village)
+    data = make_bundle(keys.root, keys.trust_raw, village.id, village.name, village.town_id, args.with_bundle, token,
+                       diag_key=diag_public_key(args.data))
+    await asyncio.to_thread(stick.write_bytes, STICK_PATH, data)
+    _say(f"bundle for {village.name} ({village.id}) written; hub root key fingerprint "
+         f"{fingerprint(keys.root.public)}")
 
 
 def _diag_open(args: argparse.Namespace) -> int:

@@ -29,7 +29,8 @@ def status(url: str) -> dict[str, Any]:
 
 
 def city_content_on_a_stick(field: Field, tmp_path: Path, blob_mb: int) -> Content:
-    """City-wide notices with media at the hub, a bundle and a pack for v1 on a stick, and the hub stopped."""
+    """City-wide notices with media at the hub, then the hub stopped, and one `pack export --with-bundle` that
+    puts a bundle and a pack for v1 on a blank stick: all a new box gets."""
     s = field.system
     s.hub.start(ready_path="/api/v1/trust")
     blobs: dict[str, bytes] = {}
@@ -42,13 +43,13 @@ def city_content_on_a_stick(field: Field, tmp_path: Path, blob_mb: int) -> Conte
         titles.add(f"全市通知{i}")
         s.publish(f"全市通知{i}", "city", attachments=[{"sha256": up["sha256"], "mime": "image/jpeg"}])
     s.publish("二村的通知", "village:v2")
-    image = make_fat_image(tmp_path / "stick.img", {"VILLAGENET/provision.vnb": field.bundle("v1")},
-                           size_mb=64 + 3 * blob_mb)
+    image = make_fat_image(tmp_path / "stick.img", {}, size_mb=64 + 3 * blob_mb)  # a blank stick
+    hub_url = s.hub.url
     s.hub.stop()  # from here on there is no line
     out = run_command("village-hub", "pack", "export", "--data", str(field.hub_dir), "--village", "v1",
-                      "--to", str(image))
+                      "--to", str(image), "--with-bundle", hub_url)
     assert "next: put the stick into the village box" in out.stdout
-    assert "blobs: 3 of 3" in out.stderr  # progress on long work
+    assert "blobs: 3 of 3" in out.stderr and "bundle for v1村 (v1) written" in out.stderr  # progress as it goes
     return Content(image, titles, blobs)
 
 
