@@ -12,9 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import edge_submissions, streams_viewers, usb_stick_read
+from . import edge_submissions, streams_viewers, tv_alerts, usb_stick_read
 
-BENCHMARKS = [edge_submissions, usb_stick_read, streams_viewers]
+BENCHMARKS = [edge_submissions, usb_stick_read, streams_viewers, tv_alerts]
 
 
 def main() -> int:
