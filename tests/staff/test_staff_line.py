@@ -23,7 +23,7 @@ from .conftest import add_account, log_in
 from .test_staff_browser import wait_text
 
 # Small liveness numbers so a silent STB drops out in seconds (production: 30 s and 90 s).
-MDNS_EDGE = FAST_EDGE.replace("mdns = false", "mdns = true") + "discovery_recheck_s = 1.0\ndiscovery_stale_s = 3.0\n"
+MDNS_EDGE = FAST_EDGE.replace("mdns = false", "mdns = true") + "discovery_recheck_s = 0.5\ndiscovery_stale_s = 2.0\n"
 
 
 @pytest.fixture
@@ -108,6 +108,12 @@ class StbLoop:
     def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
 
+    def run_all(self, coros: list[Coroutine[Any, Any, Any]]) -> Any:
+        async def together() -> Any:
+            return await asyncio.gather(*coros, return_exceptions=True)
+
+        return self.run(together())
+
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
@@ -148,8 +154,8 @@ def test_the_dashboard_follows_the_line_down_and_up_and_the_stbs_as_they_come_an
     ids = {s.device_id for s in stbs}
     loop = StbLoop()
     try:
-        for stb in stbs:
-            loop.run(stb.advertise())
+        for outcome in loop.run_all([stb.advertise() for stb in stbs]):  # mDNS probing takes a second each
+            assert outcome is None, outcome
 
         def mine_and_consistent(expected: set[str]) -> bool:
             _, count, listed = shown(browser)
@@ -168,6 +174,5 @@ def test_the_dashboard_follows_the_line_down_and_up_and_the_stbs_as_they_come_an
         wait_for("the returning STB counted once", lambda: mine_and_consistent({stbs[0].device_id, stbs[2].device_id}),
                  timeout_s=20)
     finally:
-        for stb in stbs:
-            loop.run(stb.goodbye())
+        loop.run_all([stb.goodbye() for stb in stbs])
         loop.close()
