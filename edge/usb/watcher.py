@@ -126,6 +126,12 @@ class UsbWatcher:
         except StickError as exc:
             log.warning("stick %s cannot be used: %s", device, exc.detail)
             return record_unusable(data_dir, device, exc)
+        except Exception:
+            # A real stick pulled mid-read fails with EIO (or pyfatfs's own error) before any check sees it gone.
+            if present():
+                raise
+            log.warning("stick %s went away during the work; put it back in to continue", device)
+            return record_interrupted(data_dir, device, StickGone().detail + "; put it back in to continue")
 
 
 def _open_fat(device: str) -> StickFS:
