@@ -7,13 +7,19 @@ passwords answer the same sentence, after the same scrypt work, so a guesser lea
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
 
 from protocol.database import Database
 
 from .passwords import DUMMY_HASH, check_new_password, hash_password, verify_password
+
+log = logging.getLogger(__name__)
 
 ROLES = ("admin", "staff", "technician")
 MAX_FAILURES = 5
@@ -101,3 +107,36 @@ _WRONG = "用户名或密码不对，请再输入一次。The user name or passw
 
 async def count_accounts(db: Database) -> int:
     return int(await db.fetchvalue("SELECT COUNT(*) FROM staff_accounts", default=0))
+
+
+async def apply_staff_account(conn: aiosqlite.Connection, op: dict[str, Any]) -> bool:
+    """Apply a hub-owned `staff_account` down-feed op inside the down-apply transaction; True if it changed one.
+
+    Body `{username, role, pw_hash}` with the hub's scrypt string (the password never travels). A local account of
+    the same name is left alone (the village made it, the village keeps it); a delete removes only a hub account.
+    A malformed op is logged and skipped so that it cannot stall the down feed.
+    """
+    username = op.get("id")
+    if not isinstance(username, str) or not _USERNAME.match(username):
+        log.warning("staff_account op with a bad user name %r skipped", username)
+        return False
+    async with conn.execute("SELECT source FROM staff_accounts WHERE username = ?", (username,)) as cur:
+        row = await cur.fetchone()
+    if row is not None and row[0] != "hub":
+        log.warning("hub account %s not applied: a local account of that name exists", username)
+        return False
+    if op.get("op") == "delete":
+        await conn.execute("DELETE FROM staff_accounts WHERE username = ? AND source = 'hub'", (username,))
+        await conn.execute("DELETE FROM staff_sessions WHERE username = ?", (username,))
+        return row is not None
+    body = op.get("body") or {}
+    role, pw_hash = body.get("role"), body.get("pw_hash")
+    if role not in ROLES or not isinstance(pw_hash, str) or not pw_hash.startswith("scrypt$") or len(pw_hash) > 300:
+        log.warning("hub account %s has no usable role or scrypt hash; skipped", username)
+        return False
+    await conn.execute(
+        "INSERT INTO staff_accounts (username, role, pw_hash, source, created_at) VALUES (?, ?, ?, 'hub', ?)"
+        " ON CONFLICT (username) DO UPDATE SET role = excluded.role, pw_hash = excluded.pw_hash",
+        (username, role, pw_hash, time.time()),
+    )
+    return True

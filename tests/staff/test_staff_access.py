@@ -175,3 +175,22 @@ def test_staff_add_makes_an_account_resets_it_and_refuses_bad_input(tmp_path: Pa
     assert bad_role.returncode == 2
     bad_name = run("--user", "a b/c", "--role", "staff", stdin="long-enough-1\n")
     assert bad_name.returncode == 2 and "用户名" in bad_name.stderr
+
+
+async def test_a_hub_account_from_the_down_feed_can_log_in_and_never_replaces_a_local_one(staff_client: Any):
+    from edge.staff.accounts import apply_staff_account
+    from edge.staff.passwords import hash_password
+    from protocol.records import delete, put
+
+    db = staff_client.app[RUNTIME].db
+    hub_hash = hash_password("town-officer-pass")
+    async with db.write() as conn:
+        assert await apply_staff_account(conn, put("staff_account", "zhen-wang", {"role": "staff", "pw_hash": hub_hash}))
+        assert not await apply_staff_account(conn, put("staff_account", "admin1", {"role": "staff", "pw_hash": hub_hash}))
+        assert not await apply_staff_account(conn, put("staff_account", "bad", {"role": "mayor", "pw_hash": hub_hash}))
+    assert (await login(staff_client, "zhen-wang", "town-officer-pass")).status == 200
+    assert (await login(staff_client, "admin1", PASSWORD)).status == 200  # the local admin is untouched
+    async with db.write() as conn:
+        assert await apply_staff_account(conn, delete("staff_account", "zhen-wang"))
+    assert (await staff_client.get("/staff/api/dashboard")).status == 200  # admin1's session
+    assert (await login(staff_client, "zhen-wang", "town-officer-pass")).status == 401
