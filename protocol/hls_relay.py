@@ -74,6 +74,8 @@ class HlsRelay:
         self._playlist: MediaPlaylist | None = None
         self._rendered = b""
         self._playlist_at = float("-inf")
+        self._failed_at = float("-inf")
+        self._failure = ""
         self._listed: dict[str, float] = {}  # segment name -> last time a playlist listed it
         self._segments: dict[str, _Cached] = {}
         self._inflight: dict[str, asyncio.Future[bytes]] = {}
@@ -86,8 +88,13 @@ class HlsRelay:
         if now - self._playlist_at < self.playlist_ttl_s:
             return self._rendered
         try:
+            if now - self._failed_at < self.playlist_ttl_s:
+                # Upstream just failed: a hundred TVs reloading must not become a hundred attempts on the line.
+                raise RelayUnavailable(self._failure)
             return await self._single_flight("index.m3u8", self._refresh)
-        except RelayUnavailable:
+        except RelayUnavailable as exc:
+            if now - self._failed_at >= self.playlist_ttl_s:
+                self._failed_at, self._failure = self.clock(), str(exc)
             if self._playlist is not None and now - self._playlist_at < self.stale_grace_s:
                 return self._rendered
             raise

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aiohttp.web
 import pytest
 
 from protocol.errors import ProtocolError
@@ -130,3 +131,30 @@ async def test_the_hub_refuses_bad_stream_registrations_and_changes_nothing(aioh
     assert resp.status == 409
     ops = await kit.down_ops("v1")
     assert [(o["kind"], o["id"]) for o in ops] == [("stream", "city-live")]
+
+
+async def test_a_dead_upstream_is_tried_about_once_a_second_however_many_reload(tmp_path: Path) -> None:
+    from protocol.hls_relay import RelayUnavailable
+
+    attempts = 0
+
+    async def refuse(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        nonlocal attempts
+        attempts += 1
+        raise aiohttp.web.HTTPBadGateway()
+
+    app = aiohttp.web.Application()
+    app.router.add_get("/live/index.m3u8", refuse)
+    runner = aiohttp.web.AppRunner(app)
+    await runner.setup()
+    await aiohttp.web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/live/index.m3u8"
+    try:
+        async with aiohttp.ClientSession() as session:
+            relay = HlsRelay(session, url, playlist_ttl_s=1.0)
+            for _ in range(100):
+                with pytest.raises(RelayUnavailable):
+                    await relay.playlist()
+            assert attempts == 1
+    finally:
+        await runner.cleanup()
