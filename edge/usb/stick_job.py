@@ -81,11 +81,15 @@ async def service_stick(rt: EdgeRuntime, stick: StickFS, device: str, activity: 
         if done is not None:
             actions.append(done)
         refused = done is not None and done["result"] == "refused"
+        wants_feeds = bool(inventory.under(ROOT, "packs")) or inventory.has_dir(ROOT, "sync") is not None
         if not refused and rt.holder.current is not None:
             actions.extend(await import_packs(rt, stick, inventory, activity, present))
             if inventory.has_dir(ROOT, "sync") and sync_available():
                 activity.step("sync")
                 actions.append(await exchange_sync(rt, stick, inventory, present))
+        elif not refused and wants_feeds:
+            actions.append({"what": "pack", "result": "refused", "code": "not_provisioned",
+                            "detail": "this box is not set up yet; put provision.vnb on the stick with the pack"})
         if not refused and inventory.find(*REQUEST_PATH) is not None:
             activity.step("diag")
             actions.append(await export_diagnostics(rt, stick))

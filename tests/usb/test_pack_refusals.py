@@ -103,3 +103,13 @@ async def test_a_bad_pack_is_refused_whole_with_its_reason(box: Any, tmp_path: P
     assert not rt.content.has(SHA)
     receipt = next((stick / "VILLAGENET" / "receipts").iterdir())
     assert receipt.name == f"{rt.holder.key.node_id}.vnr"
+
+
+async def test_a_pack_for_a_box_not_yet_set_up_is_refused_with_what_to_do(aiohttp_client: Any, tmp_path: Path):
+    client = await aiohttp_client(create_app(load_config(tmp_path / "fresh", mdns=False)))
+    rt = client.app[RUNTIME]
+    root, signing = NodeKey.generate(), NodeKey.generate()
+    write_pack(tmp_path / "stick", signing, make_trust(root, "平台", [signing.public], version=1))
+    action = await run_stick(rt, tmp_path / "stick")
+    assert (action["result"], action["code"]) == ("refused", "not_provisioned")
+    assert "provision.vnb" in action["detail"] and await notice_count(rt) == 0
