@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from protocol.http_errors import ApiError
 
 from ..runtime import RUNTIME, EdgeRuntime
 from . import i18n
+from .households import village_timezone
 from .sessions import COOKIE, Session, csrf_matches, session_for
 
 PREFIX = "/staff"
@@ -34,6 +36,22 @@ _templates = jinja2.Environment(
     autoescape=jinja2.select_autoescape(["html"]),
     undefined=jinja2.StrictUndefined,
 )
+
+
+def village_time(value: str | None) -> str:
+    """An RFC 3339 UTC time as the village's wall clock ("2030-03-01 16:05"); staff think in local time."""
+    if not value:
+        return ""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(village_timezone()).strftime("%Y-%m-%d %H:%M")
+
+
+_templates.filters["village_time"] = village_time
 
 
 def runtime(request: web.Request) -> EdgeRuntime:

@@ -48,3 +48,11 @@ async def test_the_pages_speak_chinese_first_and_english_once_switched(staff_cli
     assert "Residents&#39; submissions" in page and 'lang="en"' in page and "居民事项" not in page
     resp = await staff_client.get("/staff/lang?to=en&next=https://elsewhere.example/")
     assert resp.url.path == "/staff/"
+
+
+def test_times_are_shown_on_the_villages_clock_not_in_utc():
+    from edge.staff.site import village_time
+
+    assert village_time("2030-03-01T20:05:00.123456Z") == "2030-03-02 04:05"
+    assert village_time("2030-03-01T08:05:00+00:00") == "2030-03-01 16:05"
+    assert village_time("") == "" and village_time("not a time") == "not a time"
