@@ -28,6 +28,7 @@ from .activity import UsbActivity, save_last_operation
 from .diag_export import export_diagnostics
 from .hardware import hardware_facts
 from .pack_import import import_packs
+from .sentences import in_chinese
 from .sync_exchange import exchange_sync, sync_available
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ async def _finish(rt: EdgeRuntime, stick: StickFS, device: str, actions: list[di
         "outcome": outcome,
         "code": first_refusal["code"] if first_refusal else None,
         "reason": first_refusal["detail"] if first_refusal else None,
+        "reason_zh": in_chinese(first_refusal["code"]) if first_refusal else None,
         "actions": actions,
         "village_id": state.village_id if state else None,
         "hub_root_fingerprint": state.root_fingerprint if state else None,
@@ -140,6 +142,7 @@ async def _finish(rt: EdgeRuntime, stick: StickFS, device: str, actions: list[di
         "outcome": outcome,
         "code": body["code"],
         "reason": body["reason"],
+        "reason_zh": body["reason_zh"],
         "actions": actions,
         "receipt_on_stick": on_stick,
         "receipt_kept": str(kept),
@@ -152,13 +155,13 @@ async def _finish(rt: EdgeRuntime, stick: StickFS, device: str, actions: list[di
 
 def record_interrupted(data_dir: Path, device: str, detail: str) -> dict[str, Any]:
     summary = {"at": int(time.time()), "device": device, "outcome": "interrupted", "code": "stick_pulled",
-               "reason": detail, "actions": [], "receipt_on_stick": None}
+               "reason": detail, "reason_zh": in_chinese("stick_pulled"), "actions": [], "receipt_on_stick": None}
     save_last_operation(data_dir, summary)
     return summary
 
 
 def record_unusable(data_dir: Path, device: str, exc: StickError) -> dict[str, Any]:
     summary = {"at": int(time.time()), "device": device, "outcome": "refused", "code": exc.code,
-               "reason": exc.detail, "actions": [], "receipt_on_stick": None}
+               "reason": exc.detail, "reason_zh": in_chinese(exc.code), "actions": [], "receipt_on_stick": None}
     save_last_operation(data_dir, summary)
     return summary

@@ -79,7 +79,7 @@ def test_bad_bundles_and_bad_sticks_are_refused_with_a_reason_and_change_nothing
         image = make_fat_image(tmp_path / f"{code}.img", {"VILLAGENET/provision.vnb": data})
         last = insert(edge.url, edge.proc.pid, image)
         assert (last["outcome"], last["code"]) == ("refused", code), last
-        assert last["reason"]
+        assert last["reason"] and last["reason_zh"]  # English detail for support, Chinese with what to do
         receipt = stick_receipt(image, node_id)
         assert (receipt.outcome, receipt.code, receipt.reason) == ("refused", code, last["reason"])
         assert (edge_dir / "provision.json").read_bytes() == state_before, code
@@ -117,6 +117,7 @@ def test_bad_bundles_and_bad_sticks_are_refused_with_a_reason_and_change_nothing
     subprocess.run(["mkfs.exfat", str(image)], check=True, capture_output=True)
     last = insert(edge.url, edge.proc.pid, image)
     assert (last["outcome"], last["code"]) == ("refused", "unsupported_fs") and "FAT32" in last["reason"]
+    assert "格式化为 FAT32" in last["reason_zh"]
     assert (edge_dir / "provision.json").read_bytes() == state_before
 
     # A stick without VILLAGENET/ (the technician's holiday photos) is left alone: no receipt, status unchanged.
