@@ -152,3 +152,6 @@ def run_stick_command(args: argparse.Namespace) -> int:
     except ProtocolError as exc:
         print(f"village-hub: refused: {exc.detail}", file=sys.stderr)
         return EXIT_USAGE
+    except FileNotFoundError as exc:
+        print(f"village-hub: {exc.filename} does not exist; check the path and try again", file=sys.stderr)
+        return EXIT_USAGE

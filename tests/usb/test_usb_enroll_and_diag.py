@@ -96,3 +96,9 @@ def test_pack_export_and_enroll_import_refuse_what_is_not_a_stick_with_a_plain_s
     assert result.returncode == 2 and "put the stick into the box first" in result.stdout
     result = hub_command("pack", "export", "--data", str(field.hub_dir), "--village", "nope", "--to", str(empty))
     assert result.returncode == 2 and "no village nope" in result.stderr
+    result = hub_command("diag", "open", "--data", str(field.hub_dir), str(tmp_path / "none.vnd"), "--out", str(empty))
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    junk_archive = tmp_path / "junk.vnd"
+    junk_archive.write_bytes(b"\x93not an archive")
+    result = hub_command("diag", "open", "--data", str(field.hub_dir), str(junk_archive), "--out", str(empty))
+    assert result.returncode == 2 and "refused" in result.stderr
