@@ -133,7 +133,8 @@ def grow_to_chain(image: Path, short_name: bytes, size: int) -> None:
         f.seek(fat_at)
         fat = f.read(fat_sectors * bps)
         total = len(fat) // 4
-        start = max(struct.unpack_from("<I", fat, i * 4)[0] and i for i in range(2, 64)) + 1
+        used = [i for i in range(2, 64) if struct.unpack_from("<I", fat, i * 4)[0] != 0]
+        start = max(used) + 1  # the chain continues in clusters nothing uses yet
         chain = [first, *range(start, start + need - 1)]
         assert chain[-1] < total, "image too small for the chain"
         table = bytearray(fat)
