@@ -16,7 +16,7 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ("mdns", True, "advertise the edge and browse STBs over mDNS"),
     ("longpoll_s", 20.0, "how long one down-feed pull waits at the hub for something new"),
     ("push_interval_s", 5.0, "how often the up feed is pushed even without a new submission"),
-    ("batch_max_bytes", 256 * 1024, "upper bound of one batch on the line"),
+    ("batch_max_bytes", 1024 * 1024, "upper bound of one batch before compression (on the line it is ~15 % of that)"),
     ("backoff_base_s", 1.0, "first wait after a failed exchange with the hub"),
     ("backoff_max_s", 30.0, "longest wait between attempts (the contract caps it at 30 s)"),
     ("request_timeout_s", 30.0, "timeout of one request to the hub, long poll excluded"),

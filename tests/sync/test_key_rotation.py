@@ -75,3 +75,29 @@ async def _has(rig: Rig, title: str) -> bool:
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_a_trust_document_of_a_lower_version_or_another_root_is_refused(rig: Rig) -> None:
+    kit = rig.kit
+    first = kit.hub.keys.trust_raw
+    rotate_signing_key(kit.data_dir)
+    await rig.until("trust version 2", lambda: _true(_trust_version(rig) == 2))
+
+    async def old_trust(request: web.Request, status: int, body: bytes) -> bytes | None:
+        return first if request.path == "/api/v1/trust" else None
+
+    rig.mitm.tamper = old_trust
+    await rig.error_contains("older than 2")
+    assert _trust_version(rig) == 2
+
+    from protocol.trust import make_trust
+
+    stranger = NodeKey.generate()
+    foreign = make_trust(stranger, "假平台", [stranger.public], version=99)
+
+    async def foreign_trust(request: web.Request, status: int, body: bytes) -> bytes | None:
+        return foreign if request.path == "/api/v1/trust" else None
+
+    rig.mitm.tamper = foreign_trust
+    await rig.error_contains("not signed by the pinned hub root key")
+    assert _trust_version(rig) == 2
