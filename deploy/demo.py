@@ -23,6 +23,9 @@ from .simulated_stb import SimulatedStb
 
 VILLAGES = [("dongshan", "东山村"), ("xishan", "西山村")]
 TOWN = "qingxi"
+# A demo-only login for each village's staff page, printed with the URLs.
+STAFF_USER = "cunwei"
+STAFF_PASSWORD = "demo-2026"
 
 
 def _port(preferred: int) -> int:
@@ -59,6 +62,8 @@ def set_up(base: Path) -> tuple[Service, list[Service], str]:
         run_command("village-provision", "make", "--hub-data", str(hub_dir), "--village", vid,
                     "--hub-url", f"http://127.0.0.1:{hub_port}", "--out", str(bundle))
         run_command("village-edge", "provision", "--data", str(edge_dir), str(bundle))
+        run_command("village-edge", "staff", "add", "--data", str(edge_dir), "--user", STAFF_USER, "--role", "admin",
+                    stdin=STAFF_PASSWORD + "\n")
         edges.append(edge_service(edge_dir, edge_port))
     hub = hub_service(hub_dir, hub_port)
     token = (hub_dir / "admin.token").read_text().strip()
@@ -106,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  hub admin page      {hub.url}/admin/?token={token}")
         for (_vid, name), e in zip(VILLAGES, edges, strict=True):
             print(f"  {name} TV app       {e.url}/tv/")
+            print(f"  {name} staff page   {e.url}/staff/   (user {STAFF_USER}, password {STAFF_PASSWORD})")
             print(f"  {name} status       {e.url}/api/v1/status?format=json")
         print(f"  logs in {base}", flush=True)
 
