@@ -71,3 +71,20 @@ async def apply_down(db: Database, entries: list[Entry]) -> int:
             seq, head = e.seq, e.hash
         await write_position(conn, "down", seq, head)
     return seq
+
+
+async def apply_ahead(db: Database, entries: list[Entry]) -> int:
+    """Show emergency notices sent ahead of their turn (protocol/urgent.py) without moving the down position.
+
+    The same entry is applied again in its turn; both writes are the same put, so the notice reads the same.
+    """
+    async with db.write() as conn:
+        async with conn.execute("SELECT seq FROM feed_positions WHERE name = 'down'") as cur:
+            row = await cur.fetchone()
+        have = row[0] if row else 0
+        ahead = [e for e in entries if e.seq > have]
+        for e in ahead:
+            await _apply_op(conn, e.op)
+    for e in ahead:
+        log.warning("emergency notice %s (down entry %d) shown ahead of its turn", e.op["id"], e.seq)
+    return len(ahead)

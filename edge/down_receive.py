@@ -11,23 +11,26 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from protocol import compression
+from protocol import codec, compression
 from protocol.database import Database
 from protocol.errors import ChainError
 from protocol.feed import BATCH_LIMITS, Batch, feed_name, new_entries, open_batch
 from protocol.trust import TrustDocument
+from protocol.urgent import open_urgent
 
-from .down_apply import apply_down
+from .down_apply import apply_ahead, apply_down
 from .feed_positions import read_position
 from .hub_clock import HubClock, RolledBack
 
 log = logging.getLogger(__name__)
+_URGENT_KEY = b"\xa6urgent"  # the msgpack key of emergency entries sent ahead (protocol/urgent.py)
 
 
 @dataclass(frozen=True)
 class DownResult:
     applied: int
     have: int
+    ahead: int  # emergency notices shown ahead of their turn
     tail: int  # the hub's whole down feed when it signed: tail - have is the backlog
 
     @property
@@ -53,9 +56,14 @@ async def receive_down(
     if entries:
         have_seq = await apply_down(db, entries)
         log.info("applied down entries %d..%d", entries[0].seq, entries[-1].seq)
+    ahead = 0
+    if _URGENT_KEY in plain:
+        raw = codec.require_map(codec.decode(plain, BATCH_LIMITS), "batch").get("urgent")
+        urgent = open_urgent(raw, feed, batch.signer, batch.signed_at, lambda k: doc.can_sign(k, at))
+        ahead = await apply_ahead(db, urgent)
     await clock.advance(batch.signed_at)
     await _note_tail(db, batch.tail_seq)
-    return DownResult(len(entries), have_seq, max(batch.tail_seq, have_seq))
+    return DownResult(len(entries), have_seq, ahead, max(batch.tail_seq, have_seq))
 
 
 async def _refuse_rollback_or_fork(db: Database, batch: Batch, have_seq: int, have_hash: bytes) -> None:

@@ -228,7 +228,7 @@ class SyncClient:
         have = int(await self.db.fetchvalue("SELECT seq FROM feed_positions WHERE name = 'down'", default=0))
         data = await client.pull_down(have, self.config.batch_max_bytes, self.config.longpoll_s)
         result = await receive_down(self.db, self.clock, self.holder.trust, client.village_id, data)
-        if result.applied:
+        if result.applied or result.ahead:
             self.blobs_wanted.set()
         if result.caught_up:
             self.down_caught_up.set()

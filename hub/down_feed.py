@@ -7,12 +7,14 @@ the village's long polls only after the commit, so an edge is never shown an ent
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from protocol import codec
 from protocol.feed import Entry, chain, feed_name, make_batch
 from protocol.keys import NodeKey
+from protocol.urgent import MAX_URGENT, is_urgent, make_urgent
 
 from .models import Head
 from .store import HubStore
@@ -25,6 +27,8 @@ ENTRY_FRAMING = 44
 _PAGE = 500
 # Well under the receiver's array limit (protocol.feed.BATCH_LIMITS), whatever max_bytes allows.
 MAX_ENTRIES = 10_000
+# How far past a batch the hub looks for emergency notices to send ahead of their turn.
+URGENT_SCAN = 20_000
 
 
 class DownFeed:
@@ -101,4 +105,29 @@ class DownFeed:
             cursor = rows[-1][0]
         tail = await self._store.down_head(village_id)
         head = tail if not entries else Head(entries[-1].seq, entries[-1].hash)
-        return make_batch(self._signing, feed, entries, head.seq, head.hash, compact=compact, tail_seq=tail.seq)
+        signed_at = int(time.time())
+        data = make_batch(self._signing, feed, entries, head.seq, head.hash, now=signed_at, compact=compact,
+                          tail_seq=tail.seq)
+        if compact and tail.seq > head.seq:
+            urgent = await self._urgent_after(village_id, head.seq)
+            if urgent:
+                m = codec.decode(data)
+                m["urgent"] = make_urgent(self._signing, feed, urgent, signed_at)
+                data = codec.encode(m)
+        return data
+
+    async def _urgent_after(self, village_id: str, after: int) -> list[Entry]:
+        """Emergency notices further down the feed than this batch reaches (protocol/urgent.py), a bounded look."""
+        found: list[Entry] = []
+        cursor = after
+        for _ in range(URGENT_SCAN // _PAGE):
+            rows = await self._store.down_entries_after(village_id, cursor, _PAGE)
+            for seq, prev, raw_op, entry_hash in rows:
+                if b"emergency" in raw_op:  # cheap filter before decoding
+                    op = codec.decode(raw_op)
+                    if is_urgent(op):
+                        found.append(Entry(seq, prev, op, entry_hash))
+            if len(rows) < _PAGE or len(found) >= MAX_URGENT:
+                break
+            cursor = rows[-1][0]
+        return found[-MAX_URGENT:]
