@@ -24,7 +24,7 @@ MAX_FILE_BYTES = BATCH_LIMITS.max_bytes
 MAX_FILES = 2000
 POSITION_PURPOSE = "sync-position"
 POSITION_LIMITS = Limits(max_bytes=4096, max_str=256, max_bin=256, max_array=16, max_map=16, max_depth=4)
-_VILLAGE = r"[A-Za-z0-9._-]{1,64}"
+_VILLAGE = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 NAME = re.compile(rf"^(?P<kind>up|down)-(?P<village>{_VILLAGE})-(?P<first>\d{{10}})\.vnb$"
                   rf"|^(?P<pkind>position|ack)-(?P<pvillage>{_VILLAGE})\.(?:vnp|vna)$")
 
