@@ -104,7 +104,7 @@ async def play(request: web.Request) -> web.Response:
     if not is_sha256_hex(sha):
         raise web.HTTPFound(back)
     return render(request, viewer, "play.html", heading=translator(viewer.lang)("notice.play"), back=back,
-                  page="play", src=f"/content/{sha}", live=False)
+                  page="play", src=f"/content/{sha}", live=False, stream_id="")
 
 
 @routes.get("/tv/live/{stream_id}")
@@ -117,7 +117,7 @@ async def live(request: web.Request) -> web.Response:
         raise web.HTTPFound(back)
     title = request.query.get("title", "")[:100] or translator(viewer.lang)("live.heading")
     return render(request, viewer, "play.html", heading=title, back=back, page="live",
-                  src=f"/streams/{sid}/index.m3u8", live=True)
+                  src=f"/streams/{sid}/index.m3u8", live=True, stream_id=sid)
 
 
 @routes.get("/tv/form/{name}")

@@ -17,7 +17,7 @@ from .viewer import Viewer, remember
 
 _HERE = Path(__file__).parent
 STATIC_DIR = _HERE / "static"
-_SCRIPT_TEXTS = ("alert.", "form.", "live.", "mine.", "home.", "state.", "settings.", "nav.")
+_SCRIPT_TEXTS = ("alert.", "form.", "live.", "mine.", "home.", "state.", "settings.", "nav.", "vote.")
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(_HERE / "templates"),

@@ -1,4 +1,4 @@
-"""A real hub and a real edge (their own processes) shared by the TV tests of one module, and helpers to publish."""
+"""A real hub and a real edge (their own processes) shared by the TV tests, and helpers to publish and withdraw."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from tests.integration.system import System, build_system, http, wait_for
 QUOTA = 1_600_000  # small, so the cache test fills it: 700 KiB pinned and room for two 400 KiB videos
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tv_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """One hub and edge for all TV tests (starting them is the slow part); tests use their own device ids and
+    withdraw the emergencies they publish, so they do not see each other's alerts."""
     base: Path = tmp_path_factory.mktemp("tv")
     system = build_system(base, ["v1"])
     config = system.edge_dir("v1") / "config.toml"
@@ -41,3 +43,15 @@ def publish_and_wait(system: System, title: str, area: str = "community", priori
 
     wait_for(f"notice {title} at the edge", arrived, timeout_s=20)
     return nid
+
+
+def withdraw_and_wait(system: System, notice_id: str) -> None:
+    """Withdraw a notice at the hub and wait until the edge no longer shows it."""
+    status, body = system.admin("POST", f"/api/v1/notices/{notice_id}/withdraw", {})
+    assert status == 200, body
+
+    def gone() -> bool:
+        status, body, _ = http("GET", edge_url(system) + "/api/v1/notices")
+        return status == 200 and all(n["id"] != notice_id for n in body["notices"])
+
+    wait_for(f"notice {notice_id} withdrawn at the edge", gone, timeout_s=20)

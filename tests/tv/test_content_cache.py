@@ -8,9 +8,11 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.integration.system import System, http, wait_for
 
-from .conftest import QUOTA, edge_url, publish_and_wait
+from .conftest import QUOTA, edge_url, publish_and_wait, withdraw_and_wait
 from .media import upload
 
 KB = 1024
@@ -37,7 +39,7 @@ def _get(system: System, sha: str, headers: dict[str, str] | None = None):
 
 
 def test_the_cache_keeps_within_its_quota_keeps_pins_evicts_the_least_recently_used_and_serves_ranges(
-        tv_system: System):
+        tv_system: System, request: pytest.FixtureRequest):
     root = tv_system.edge_dir("v1") / "content"
     samples: list[int] = []
 
@@ -48,8 +50,9 @@ def test_the_cache_keeps_within_its_quota_keeps_pins_evicts_the_least_recently_u
     emergency_picture = os.urandom(400 * KB)
     notice_document = os.urandom(300 * KB)
     pins = [upload(tv_system, emergency_picture), upload(tv_system, notice_document)]
-    publish_and_wait(tv_system, "暴雨红色预警", area="safety", priority="emergency",
-                     attachments=[{"sha256": pins[0], "mime": "image/jpeg"}])
+    emergency = publish_and_wait(tv_system, "暴雨红色预警", area="safety", priority="emergency",
+                                 attachments=[{"sha256": pins[0], "mime": "image/jpeg"}])
+    request.addfinalizer(lambda: withdraw_and_wait(tv_system, emergency))  # other TV tests must not see it
     publish_and_wait(tv_system, "低保申请材料清单", area="services",
                      attachments=[{"sha256": pins[1], "mime": "application/pdf"}])
     wait_for("the pinned media", lambda: sample() is not None and all(_present(root, p) for p in pins))
@@ -92,6 +95,7 @@ def test_the_cache_keeps_within_its_quota_keeps_pins_evicts_the_least_recently_u
     assert _get(tv_system, pins[0])[1] == emergency_picture
     assert max(samples) <= QUOTA, f"the cache held {max(samples)} bytes, over its quota of {QUOTA}"
     print(f"cache: {len(samples)} samples, at most {max(samples)} of {QUOTA} bytes on disk")
+
 
 
 def test_content_refuses_a_malformed_hash_and_says_what_is_missing(tv_system: System):

@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.integration.system import System, http, wait_for
 
-from .conftest import edge_url
+from .conftest import edge_url, withdraw_and_wait
 from .remote import Remote, tv_viewport
 from .rules import check_screen
 
@@ -37,7 +37,7 @@ def _log_rows(system: System, notice_id: str) -> list[tuple[str, str, str | None
 
 @pytest.mark.parametrize("transport,middleware", [("sse", "standard"), ("longpoll", "ipanel"), ("shortpoll", "standard")])
 def test_an_emergency_from_the_hub_interrupts_an_open_page_within_5_s_and_goes_away_with_ok(
-        browser, tv_system: System, transport: str, middleware: str):
+        browser, tv_system: System, transport: str, middleware: str, request: pytest.FixtureRequest):
     device = f"stb-alert-{transport}"
     _ack_everything(tv_system, device)
     tv_viewport(browser)
@@ -50,6 +50,7 @@ def test_an_emergency_from_the_hub_interrupts_an_open_page_within_5_s_and_goes_a
 
     title = f"山洪预警（{transport}）：请立即转移到高处"
     nid = tv_system.publish(title, "city", area="safety", priority="emergency")
+    request.addfinalizer(lambda: withdraw_and_wait(tv_system, nid))  # other TV tests must not see this alert
     wait_for("the emergency at the edge", lambda: any(
         n["id"] == nid for n in http("GET", edge_url(tv_system) + "/api/v1/notices?area=safety")[1]["notices"]),
         timeout_s=20, every_s=0.1)
