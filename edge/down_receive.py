@@ -62,7 +62,7 @@ async def receive_down(
         urgent = open_urgent(raw, feed, batch.signer, batch.signed_at, lambda k: doc.can_sign(k, at))
         ahead = await apply_ahead(db, urgent)
     await clock.advance(batch.signed_at)
-    await _note_tail(db, batch.tail_seq)
+    await _note_tail(db, batch.tail_seq, batch.tail_bytes)
     return DownResult(len(entries), have_seq, ahead, max(batch.tail_seq, have_seq))
 
 
@@ -93,6 +93,7 @@ async def _refuse_rollback_or_fork(db: Database, batch: Batch, have_seq: int, ha
             )
 
 
-async def _note_tail(db: Database, tail: int) -> None:
+async def _note_tail(db: Database, tail: int, tail_bytes: int) -> None:
     async with db.write() as conn:
-        await conn.execute("INSERT OR REPLACE INTO sync_health (name, value) VALUES ('down_tail', ?)", (str(tail),))
+        await conn.executemany("INSERT OR REPLACE INTO sync_health (name, value) VALUES (?, ?)",
+                               [("down_tail", str(tail)), ("down_tail_bytes", str(tail_bytes))])

@@ -30,6 +30,8 @@ async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
     last_sync = await db.fetchvalue("SELECT value FROM sync_health WHERE name = 'last_sync_at'")
     blobs_missing, blob_bytes_missing = await rt.content.backlog()
     down_tail = int(await db.fetchvalue("SELECT value FROM sync_health WHERE name = 'down_tail'", default=0) or 0)
+    down_bytes = int(await db.fetchvalue("SELECT value FROM sync_health WHERE name = 'down_tail_bytes'",
+                                         default=0) or 0)
     health = rt.sync.health
     return {
         "node_id": rt.holder.key.node_id,
@@ -48,7 +50,6 @@ async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
         "last_sync_at": int(float(last_sync)) if last_sync else None,
         "last_sync_error": health.last_error,
         "sync_phase": health.phase,
-        "streams": {"viewers": rt.streams.viewers.counts() if rt.streams else {}},
         "sync": {
             "phase": health.phase,
             "last_success_at": int(health.last_success_at) if health.last_success_at else None,
@@ -61,6 +62,7 @@ async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
                 "up_records": up_seq - acked,
                 "up_bytes": up_bytes_pending,
                 "down_records": max(0, down_tail - down),
+                "down_bytes": down_bytes if down_tail > down else 0,
                 "blobs": blobs_missing,
                 "blob_bytes": blob_bytes_missing,
             },

@@ -106,8 +106,9 @@ class DownFeed:
         tail = await self._store.down_head(village_id)
         head = tail if not entries else Head(entries[-1].seq, entries[-1].hash)
         signed_at = int(time.time())
+        tail_bytes = await self._bytes_after(village_id, head.seq) if compact and tail.seq > head.seq else 0
         data = make_batch(self._signing, feed, entries, head.seq, head.hash, now=signed_at, compact=compact,
-                          tail_seq=tail.seq)
+                          tail_seq=tail.seq, tail_bytes=tail_bytes)
         if compact and tail.seq > head.seq:
             urgent = await self._urgent_after(village_id, head.seq)
             if urgent:
@@ -115,6 +116,14 @@ class DownFeed:
                 m["urgent"] = make_urgent(self._signing, feed, urgent, signed_at)
                 data = codec.encode(m)
         return data
+
+    async def _bytes_after(self, village_id: str, after: int) -> int:
+        """Bytes of ops still to come after `after` (the edge's down backlog in its status)."""
+        # HubStore offers no such sum; one read on its reader connection.
+        value = await self._store._db.fetchvalue(
+            "SELECT COALESCE(SUM(length(op)), 0) FROM down_entries WHERE village_id = ? AND seq > ?",
+            (village_id, after), default=0)
+        return int(value)
 
     async def _urgent_after(self, village_id: str, after: int) -> list[Entry]:
         """Emergency notices further down the feed than this batch reaches (protocol/urgent.py), a bounded look."""

@@ -66,6 +66,7 @@ class Batch:
     signed_at: int
     signer: bytes
     tail_seq: int = 0  # how long the sender's feed was when it signed (v2); the head for v1
+    tail_bytes: int = 0  # bytes of ops after this batch in the sender's feed when it signed (v2; the backlog)
 
     @property
     def first_seq(self) -> int:
@@ -76,8 +77,9 @@ def _signed_message(feed: str, head_seq: int, head_hash: bytes, signed_at: int) 
     return codec.encode([_SIGNED, feed, head_seq, head_hash, signed_at])
 
 
-def _signed_message_v2(feed: str, head_seq: int, head_hash: bytes, signed_at: int, tail_seq: int) -> bytes:
-    return codec.encode([_SIGNED_V2, feed, head_seq, head_hash, signed_at, tail_seq])
+def _signed_message_v2(feed: str, head_seq: int, head_hash: bytes, signed_at: int, tail_seq: int,
+                       tail_bytes: int) -> bytes:
+    return codec.encode([_SIGNED_V2, feed, head_seq, head_hash, signed_at, tail_seq, tail_bytes])
 
 
 def make_batch(
@@ -89,6 +91,7 @@ def make_batch(
     now: int | None = None,
     compact: bool = False,
     tail_seq: int | None = None,
+    tail_bytes: int = 0,
 ) -> bytes:
     """Sign a batch. With no entries it still proves the feed's head and the signer's clock.
 
@@ -109,9 +112,10 @@ def make_batch(
                 "head_seq": head_seq,
                 "head_hash": head_hash,
                 "tail_seq": tail,
+                "tail_bytes": tail_bytes,
                 "signed_at": signed_at,
                 "signer": key.public,
-                "sig": key.sign(_signed_message_v2(feed, head_seq, head_hash, signed_at, tail)),
+                "sig": key.sign(_signed_message_v2(feed, head_seq, head_hash, signed_at, tail, tail_bytes)),
             }
         )
     return codec.encode(
@@ -153,11 +157,12 @@ def open_batch(
         raise UnknownKey("batch is signed by a key this node does not trust")
     if version == 1:
         raw_entries = codec.field(m, "entries", list, what)
-        tail_seq = head_seq
+        tail_seq, tail_bytes = head_seq, 0
         verify(signer, sig, _signed_message(feed, head_seq, head_hash, signed_at))
     else:
         tail_seq = codec.field(m, "tail_seq", int, what)
-        verify(signer, sig, _signed_message_v2(feed, head_seq, head_hash, signed_at, tail_seq))
+        tail_bytes = codec.field(m, "tail_bytes", int, what)
+        verify(signer, sig, _signed_message_v2(feed, head_seq, head_hash, signed_at, tail_seq, tail_bytes))
         raw_entries = _expand_compact(m, what)
 
     entries: list[Entry] = []
@@ -183,7 +188,7 @@ def open_batch(
         raise ChainError("the signed head does not match the entries")
     if tail_seq < head_seq:
         raise DecodeError("the signed feed length is shorter than the batch's head")
-    return Batch(feed, entries, head_seq, head_hash, signed_at, signer, tail_seq)
+    return Batch(feed, entries, head_seq, head_hash, signed_at, signer, tail_seq, tail_bytes)
 
 
 def _expand_compact(m: dict[str, Any], what: str) -> list[Any]:
