@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from typing import BinaryIO
 
 from aiohttp import web
 
 from protocol import compression
 from protocol.ack import make_ack
+from protocol.errors import ProtocolError
 from protocol.feed import BATCH_LIMITS, feed_name
 from protocol.http_errors import ApiError, read_body, read_json
 from protocol.records import is_sha256_hex
@@ -34,6 +36,7 @@ _SEQ_MAX = 2**62
 _CHUNK = 256 * 1024
 
 routes = web.RouteTableDef()
+log = logging.getLogger(__name__)
 
 
 async def _edge(request: web.Request, body: bytes) -> Village:
@@ -98,7 +101,12 @@ async def up_push(request: web.Request) -> web.Response:
     data = await read_body(request, BATCH_LIMITS.max_bytes)
     village = await _edge(request, data)
     # A compressed batch is inflated under the same cap before anything else looks at it.
-    plain = await asyncio.to_thread(compression.decompress, data, BATCH_LIMITS.max_bytes)
+    try:
+        plain = await asyncio.to_thread(compression.decompress, data, BATCH_LIMITS.max_bytes)
+    except ProtocolError as exc:
+        have = (await hub.store.up_head(village.id)).seq
+        log.warning("refused up batch from village %s: %s (%s)", village.id, exc.detail, exc.code)
+        raise up_feed.UpRefused(413 if exc.code == "too_large" else 400, exc.code, exc.detail, have) from None
     head = await up_feed.receive_up_batch(hub.store, village, plain)
     ack = make_ack(hub.keys.signing, feed_name("up", village.id), head.seq, head.hash)
     return web.json_response({"have": head.seq, "hash": head.hash.hex(),
