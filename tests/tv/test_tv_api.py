@@ -118,6 +118,13 @@ def test_the_catalogs_hold_the_same_keys_and_every_key_the_pages_use():
     assert all(json.dumps(v, ensure_ascii=False) for v in catalog("zh-CN").values())
 
 
+def test_the_scripts_open_no_pop_ups():
+    """Only the emergency alert may cover the page, and it is part of the page, not a browser dialog."""
+    for path in (TV_DIR / "static").glob("*.js"):
+        code = path.read_text(encoding="utf-8")
+        assert not re.search(r"\b(alert|confirm|prompt)\(|window\.open\(", code), path.name
+
+
 def test_the_scripts_are_plain_es5():
     """Old STB browsers: no let/const, arrow functions, classes, template strings, modules or fetch."""
     modern = re.compile(r"\b(let|const|class|import|export|async|await)\s|=>|`|\bfetch\(|\bPromise\b")
