@@ -174,3 +174,16 @@ def test_english_is_one_setting_away_and_chinese_comes_back(browser, tv_system: 
     remote.walk_to("lang-zh")
     remote.ok()
     wait_for("Chinese again", lambda: "语言" in _text(browser), timeout_s=10)
+
+
+def test_a_tv_without_a_device_id_gets_one_and_keeps_it_when_the_cookie_is_lost(browser, tv_system: System):
+    browser.get(f"{edge_url(tv_system)}/tv/")
+    remote = Remote(browser)
+    remote.wait_page("home")
+    first = browser.execute_script("return TV.device")
+    assert re.fullmatch(r"tv-[0-9a-f]{12}", first)
+    browser.delete_all_cookies()  # some STBs lose cookies on a power cut; localStorage survives
+    browser.refresh()
+    wait_for("the same device id", lambda: browser.execute_script("return window.TV && TV.device") == first,
+             timeout_s=10)
+    assert browser.get_cookie("device")["value"] == first
