@@ -187,3 +187,23 @@ def test_a_tv_without_a_device_id_gets_one_and_keeps_it_when_the_cookie_is_lost(
     wait_for("the same device id", lambda: browser.execute_script("return window.TV && TV.device") == first,
              timeout_s=10)
     assert browser.get_cookie("device")["value"] == first
+
+
+@pytest.mark.parametrize("form,kind,body", [
+    ("incident", "incident", {"category": "道路损坏"}),
+    ("service_request", "service_request", {"service": "补贴申领"}),
+    ("care", "service_request", {"service": "养老助老：助餐送餐"}),
+])
+def test_each_form_sends_what_the_edge_accepts(browser, tv_system: System, form: str, kind: str, body: dict):
+    tv_viewport(browser)
+    device = f"stb-form-{form}"
+    browser.get(f"{edge_url(tv_system)}/tv/form/{form}?device={device}")
+    remote = Remote(browser)
+    remote.wait_page(f"form-{form}")
+    remote.walk_to("choice-1")
+    remote.ok()
+    remote.walk_to("submit")
+    remote.ok()
+    remote.wait_page("submission")
+    status, listed, _ = http("GET", f"{edge_url(tv_system)}/api/v1/submissions?device_id={device}")
+    assert status == 200 and [(s["kind"], s["body"]) for s in listed["submissions"]] == [(kind, body)]
