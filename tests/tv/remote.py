@@ -84,12 +84,15 @@ class Remote:
             if self.focused_id() == element_id:
                 return
             where: Any = self.driver.execute_script(
-                "var a = TV.focused().getBoundingClientRect(), b = document.getElementById(arguments[0]);"
+                "var f = TV.focused(), a = f.getBoundingClientRect(), b = document.getElementById(arguments[0]);"
                 "if (!b) { return null; } b = b.getBoundingClientRect();"
-                "return [(b.left + b.right - a.left - a.right) / 2, (b.top + b.bottom - a.top - a.bottom) / 2];",
+                "return [(b.left + b.right - a.left - a.right) / 2, (b.top + b.bottom - a.top - a.bottom) / 2,"
+                "        parseFloat(getComputedStyle(f).outlineWidth), a.top >= -1 && a.bottom <= innerHeight + 1];",
                 element_id)
             assert where is not None, f"no element {element_id} on {self.page()}"
-            dx, dy = where
+            dx, dy, ring, on_screen = where
+            # Every step of every journey: the focus is a visible ring, on the screen.
+            assert ring >= 4 and on_screen, f"focus on {self.focused_id()} is not visible (ring {ring} px)"
             if abs(dy) > 8 and abs(dy) >= abs(dx) * 0.5:
                 self.down() if dy > 0 else self.up()
             else:

@@ -66,6 +66,10 @@
     addClass(el, 'focused');
     try { el.focus(); } catch (e) { /* some STB browsers refuse focus on anchors without href */ }
     reveal(el);
+    /* On a phone the whole page scrolls (no content box): keep the focused element on the screen. */
+    var r = el.getBoundingClientRect();
+    var h = window.innerHeight || document.documentElement.clientHeight;
+    if ((r.bottom > h || r.top < 0) && el.scrollIntoView) { el.scrollIntoView(r.top < 0); }
     if (!TV.alertOpen && el.id) {
       try { window.sessionStorage.setItem('focus:' + location.pathname, el.id); } catch (e2) { /* no storage */ }
     }
