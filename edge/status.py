@@ -50,7 +50,6 @@ async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
         "last_sync_at": int(float(last_sync)) if last_sync else None,
         "last_sync_error": health.last_error,
         "sync_phase": health.phase,
-        "streams": {"viewers": rt.streams.viewers.counts() if rt.streams else {}},
         "sync": {
             "phase": health.phase,
             "last_success_at": int(health.last_success_at) if health.last_success_at else None,
