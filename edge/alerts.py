@@ -18,13 +18,21 @@ from .notices import list_notices
 from .outbox import now_rfc3339
 
 log = logging.getLogger(__name__)
+# What moves when an alert may have come or gone: the down position, and the emergency notices (a replaced row
+# gets a new rowid, so an edit shows too).
+_SIGNATURE = (
+    "SELECT (SELECT seq FROM feed_positions WHERE name = 'down'),"
+    " (SELECT COUNT(*) FROM notices WHERE priority = 'emergency'),"
+    " (SELECT MAX(rowid) FROM notices WHERE priority = 'emergency')"
+)
 
 
 class AlertBoard:
-    """A version number that changes whenever new notices are applied, and a way to wait for that change.
+    """A version number that changes whenever notices are applied, and a way to wait for that change.
 
-    The version is the applied down-feed position: one cheap query per check, however many TVs are waiting,
-    and no hook into the sync loop is needed.
+    One cheap query per check, however many TVs wait, and no hook into the sync loop: the applied down-feed
+    position, plus the emergency notices themselves, because those may be shown ahead of their turn
+    (edge/down_apply.py apply_ahead) without the position moving.
     """
 
     def __init__(self, db: Database, check_s: float, max_streams: int) -> None:
@@ -32,6 +40,7 @@ class AlertBoard:
         self.check_s = check_s
         self.max_streams = max_streams
         self.version = 0
+        self._seen: tuple[object, ...] | None = None
         self.streams = 0
         self.closed = False
         self._changed = asyncio.Condition()
@@ -40,13 +49,15 @@ class AlertBoard:
         """Watch the down position until cancelled; wake every waiter when it moves."""
         while not self.closed:
             try:
-                seq = int(await self.db.fetchvalue("SELECT seq FROM feed_positions WHERE name = 'down'", default=0))
-            except (sqlite3.Error, ValueError) as exc:
-                log.warning("alert board could not read the down position: %s", exc)
-                seq = self.version
-            if seq != self.version:
+                row = await self.db.fetchone(_SIGNATURE)
+                seen = tuple(row) if row is not None else None
+            except sqlite3.Error as exc:
+                log.warning("alert board could not read the notices: %s", exc)
+                seen = self._seen
+            if seen != self._seen:
                 async with self._changed:
-                    self.version = seq
+                    self._seen = seen
+                    self.version += 1
                     self._changed.notify_all()
             await asyncio.sleep(self.check_s)
 
