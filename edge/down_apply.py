@@ -1,4 +1,4 @@
-"""Applying verified down-feed entries at the edge: notices, replies and the blobs they name.
+"""Applying verified down-feed entries at the edge: notices, replies, streams, staff accounts, the blobs they name.
 
 All entries of a batch and the new down position commit in one transaction: a crash keeps all of it or none.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiosqlite
@@ -16,44 +17,59 @@ from protocol.errors import ChainError
 from protocol.feed import GENESIS, Entry
 
 from .feed_positions import write_position
+from .staff.accounts import apply_staff_account
 from .streams.catalog import apply_stream_op
 
 log = logging.getLogger(__name__)
 
 
+async def _apply_notice(conn: aiosqlite.Connection, op: dict[str, Any]) -> None:
+    rid, body = op["id"], op["body"]
+    if op["op"] == "delete":
+        await conn.execute("DELETE FROM notices WHERE id = ?", (rid,))
+        return
+    blobs = [{"sha256": b["sha256"], "size": b["size"], "mime": b["mime"]} for b in op["blobs"]]
+    await conn.execute(
+        "INSERT OR REPLACE INTO notices (id, title, body, area, priority, scope, published_at, expires_at,"
+        " attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (rid, str(body.get("title", "")), str(body.get("body", "")), str(body.get("area", "community")),
+         str(body.get("priority", "normal")), str(body.get("scope", "")), str(body.get("published_at", "")),
+         body.get("expires_at") if isinstance(body.get("expires_at"), str) else None,
+         json.dumps(blobs)),
+    )
+    for b in blobs:
+        await conn.execute(
+            "INSERT OR IGNORE INTO blobs (sha256, size, mime) VALUES (?, ?, ?)", (b["sha256"], b["size"], b["mime"])
+        )
+
+
+async def _apply_reply(conn: aiosqlite.Connection, op: dict[str, Any]) -> None:
+    rid, body = op["id"], op["body"]
+    if op["op"] == "delete":
+        await conn.execute("DELETE FROM replies WHERE id = ?", (rid,))
+        return
+    await conn.execute(
+        "INSERT OR REPLACE INTO replies (id, submission_id, text, by_name, at) VALUES (?, ?, ?, ?, ?)",
+        (rid, str(body.get("submission_id", "")), str(body.get("text", "")), str(body.get("by", "")),
+         str(body.get("at", ""))),
+    )
+
+
+_APPLIERS: dict[str, Callable[[aiosqlite.Connection, dict[str, Any]], Awaitable[Any]]] = {
+    "notice": _apply_notice,
+    "reply": _apply_reply,
+    "stream": apply_stream_op,
+    "staff_account": apply_staff_account,
+}
+
+
 async def _apply_op(conn: aiosqlite.Connection, op: dict[str, Any]) -> None:
-    kind, rid, body = op["kind"], op["id"], op["body"]
-    if kind == "notice":
-        if op["op"] == "delete":
-            await conn.execute("DELETE FROM notices WHERE id = ?", (rid,))
-            return
-        blobs = [{"sha256": b["sha256"], "size": b["size"], "mime": b["mime"]} for b in op["blobs"]]
-        await conn.execute(
-            "INSERT OR REPLACE INTO notices (id, title, body, area, priority, scope, published_at, expires_at,"
-            " attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (rid, str(body.get("title", "")), str(body.get("body", "")), str(body.get("area", "community")),
-             str(body.get("priority", "normal")), str(body.get("scope", "")), str(body.get("published_at", "")),
-             body.get("expires_at") if isinstance(body.get("expires_at"), str) else None,
-             json.dumps(blobs)),
-        )
-        for b in blobs:
-            await conn.execute(
-                "INSERT OR IGNORE INTO blobs (sha256, size, mime) VALUES (?, ?, ?)", (b["sha256"], b["size"], b["mime"])
-            )
-    elif kind == "reply":
-        if op["op"] == "delete":
-            await conn.execute("DELETE FROM replies WHERE id = ?", (rid,))
-            return
-        await conn.execute(
-            "INSERT OR REPLACE INTO replies (id, submission_id, text, by_name, at) VALUES (?, ?, ?, ?, ?)",
-            (rid, str(body.get("submission_id", "")), str(body.get("text", "")), str(body.get("by", "")),
-             str(body.get("at", ""))),
-        )
-    elif kind == "stream":
-        await apply_stream_op(conn, op)
-    else:
-        # Kinds this version does not show yet (settings, staff accounts, streams) still advance the feed.
-        log.info("down entry of kind %s (%s) kept for a later version", kind, rid)
+    apply = _APPLIERS.get(op["kind"])
+    if apply is None:
+        # Kinds this version does not show yet (settings, releases) still advance the feed.
+        log.info("down entry of kind %s (%s) kept for a later version", op["kind"], op["id"])
+        return
+    await apply(conn, op)
 
 
 async def apply_down(db: Database, entries: list[Entry]) -> int:

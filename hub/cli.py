@@ -20,6 +20,7 @@ from .down_feed import DownFeed
 from .errors import HubError
 from .keys_store import init_hub, load_hub_keys
 from .registry import add_village
+from .staff_accounts import send_staff_account
 from .stick_commands import COMMANDS as STICK_COMMANDS
 from .stick_commands import add_stick_commands, run_stick_command
 from .store import HubStore
@@ -61,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--town")
     add.add_argument("--edge-url", help="where the hub pulls the village's status, e.g. http://10.1.2.3:8600")
+    staff = sub.add_parser("staff", help="village staff accounts made at the city")
+    ssub = staff.add_subparsers(dest="staff_command", required=True, parser_class=_Parser)
+    sadd = ssub.add_parser("add", help="send a staff account down to a village's box; the password comes on stdin")
+    sadd.add_argument("--data", required=True, type=Path)
+    sadd.add_argument("--village", required=True)
+    sadd.add_argument("--user", required=True)
+    sadd.add_argument("--role", required=True, choices=("admin", "staff", "technician"))
     add_stick_commands(sub, _Parser)
     add_sync_commands(sub, _Parser)
     return p
@@ -101,6 +109,24 @@ def _village_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _staff_add(args: argparse.Namespace) -> int:
+    # stdin keeps the password out of the shell history and the process list.
+    lines = sys.stdin.read(4096).splitlines()
+    password = lines[0] if lines else ""
+
+    async def run() -> int:
+        store = await _with_store(args.data)
+        try:
+            return await send_staff_account(store, DownFeed(store), args.village, args.user, args.role, password)
+        finally:
+            await store.close()
+
+    seq = asyncio.run(run())
+    print(f"已为 {args.village} 发送账户 {args.user}（{args.role}），下次同步后可在村里的员工页面登录。"
+          f" account {args.user} queued for {args.village} (down entry {seq})")
+    return EXIT_OK
+
+
 def _serve(args: argparse.Namespace) -> int:
     from .app import create_app  # the web app is only needed here
 
@@ -131,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in SYNC_COMMANDS:
             return run_sync_command(args)
         args.data.mkdir(parents=True, exist_ok=True)
+        if args.command == "staff":
+            return _staff_add(args)
         return _village_add(args)
     except (HubError, ConfigError) as exc:
         status = getattr(exc, "status", 400)

@@ -16,8 +16,7 @@ from typing import Any
 import aiosqlite
 
 from protocol.database import Database
-
-from .passwords import DUMMY_HASH, check_new_password, hash_password, verify_password
+from protocol.passwords import DUMMY_HASH, check_new_password, hash_password, verify_password
 
 log = logging.getLogger(__name__)
 

@@ -179,7 +179,7 @@ def test_staff_add_makes_an_account_resets_it_and_refuses_bad_input(tmp_path: Pa
 
 async def test_a_hub_account_from_the_down_feed_can_log_in_and_never_replaces_a_local_one(staff_client: Any):
     from edge.staff.accounts import apply_staff_account
-    from edge.staff.passwords import hash_password
+    from protocol.passwords import hash_password
     from protocol.records import delete, put
 
     db = staff_client.app[RUNTIME].db

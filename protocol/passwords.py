@@ -1,4 +1,4 @@
-"""Staff passwords hashed with scrypt (hashlib), stored as one self-describing string.
+"""Staff passwords hashed with scrypt (hashlib), stored as one self-describing string (hub and edge alike).
 
 Hashing costs about 16 MiB and tens of milliseconds on purpose; callers on the event loop run it in a thread.
 """
