@@ -47,3 +47,18 @@ async def test_the_hub_refuses_a_stick_written_by_a_box_it_did_not_enroll(kit: H
     assert report["villages"] == {}
     assert "not signed by the box enrolled for village v1" in report["refused"][0]
     assert not any(sync_dir.glob("down-*"))
+
+
+def test_importing_a_stick_with_nothing_from_the_hub_exits_2_with_a_sentence(tmp_path: Path) -> None:
+    import subprocess
+
+    from deploy.local_processes import BIN
+    from tests.edge.conftest import provision
+
+    edge_dir = tmp_path / "edge"
+    provision(edge_dir)
+    (tmp_path / "stick" / "VILLAGENET" / "sync").mkdir(parents=True)
+    proc = subprocess.run([str(BIN / "village-edge"), "sync", "import", "--data", str(edge_dir),
+                           str(tmp_path / "stick")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "holds nothing from the hub for village v1" in proc.stderr
