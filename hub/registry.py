@@ -25,6 +25,7 @@ from .errors import BadInput, Conflict, Forbidden, NotFound
 from .models import Village
 from .notices import backfill_village
 from .store import HubStore
+from .streams import backfill_streams
 from .validate import require_object, require_town_id, require_village_id, text_field
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,9 @@ async def add_village(
         village = await tx.get_village(village_id)
         assert village is not None
         backfilled = await backfill_village(tx, down, village)
-    log.info("village %s added to town %s (%d live notices queued)", village_id, town, backfilled)
+        streams = await backfill_streams(tx, down, village)
+    log.info("village %s added to town %s (%d live notices, %d live streams queued)", village_id, town, backfilled,
+             streams)
     return AddResult(village, created=True, town_created=town_created, backfilled=backfilled)
 
 

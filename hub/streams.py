@@ -22,7 +22,8 @@ from protocol.records import AREAS, delete, put
 
 from .down_feed import DownFeed
 from .errors import BadInput, Conflict, NotFound, Unprocessable
-from .notices import parse_scope
+from .models import Village
+from .notices import parse_scope, scope_covers
 from .store import HubStore
 from .store_tx import Tx
 from .validate import choice_field, now, require_object, rfc3339, text_field
@@ -119,6 +120,17 @@ async def create_stream(store: HubStore, down: DownFeed, raw: Any) -> tuple[Stre
         villages = await tx.villages_in_scope(new.scope)
         await down.append(tx, {v: [stream_op(new)] for v in villages})
     return new, True
+
+
+async def backfill_streams(tx: Tx, down: DownFeed, village: Village) -> int:
+    """Give a village that joined late every live stream whose scope covers it; returns how many."""
+    async with _conn(tx).execute("SELECT * FROM streams WHERE ended_at IS NULL ORDER BY created_at") as cur:
+        rows = await cur.fetchall()
+    live = [Stream(**{k: r[k] for k in Stream.__dataclass_fields__}) for r in rows]
+    ops = [stream_op(s) for s in live if scope_covers(s.scope, village)]
+    if ops:
+        await down.append(tx, {village.id: ops})
+    return len(ops)
 
 
 async def end_stream(store: HubStore, down: DownFeed, stream_id: str) -> Stream:

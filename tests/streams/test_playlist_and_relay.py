@@ -158,3 +158,20 @@ async def test_a_dead_upstream_is_tried_about_once_a_second_however_many_reload(
             assert attempts == 1
     finally:
         await runner.cleanup()
+
+
+async def test_a_village_added_after_a_stream_started_is_told_about_it_and_not_about_ended_ones(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    from tests.hub.kit import start_hub
+
+    kit = await start_hub(aiohttp_client, tmp_path / "hub")
+    await kit.add_village("v1", town="t1")
+    for sid in ("city-live", "old-live"):
+        body = {"id": sid, "title": "直播", "area": "live", "scope": "city",
+                "source_url": f"http://127.0.0.1:9/{sid}/index.m3u8"}
+        assert (await kit.client.post("/api/v1/streams", json=body, headers=kit.admin)).status == 201
+    assert (await kit.client.delete("/api/v1/streams/old-live", headers=kit.admin)).status == 200
+    await kit.add_village("v9", town="t2")
+    ops = await kit.down_ops("v9")
+    assert [(o["kind"], o["op"], o["id"]) for o in ops] == [("stream", "put", "city-live")]
