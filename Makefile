@@ -21,6 +21,7 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
+	bash bench/install_baselines.sh
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
