@@ -51,7 +51,10 @@ async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
         "last_sync_error": health.last_error,
         "sync_phase": health.phase,
         "sync": {
-            "phase": health.phase,
+            # What the sync is doing, in the order it does it: records first, then blobs.
+            "phase": _phase(health.key_revoked, health.last_error, up_seq - acked, max(0, down_tail - down),
+                            blobs_missing),
+            "loop": health.phase,
             "last_success_at": int(health.last_success_at) if health.last_success_at else None,
             "last_error": health.last_error,
             "last_error_at": int(health.last_error_at) if health.last_error_at else None,
@@ -70,6 +73,16 @@ async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
         "streams": {"viewers": rt.streams.viewers.counts() if rt.streams else {}},
         "usb": usb_status(rt.config.data_dir),
     }
+
+
+def _phase(revoked: bool, error: str | None, up_records: int, down_records: int, blobs: int) -> str:
+    if revoked:
+        return "revoked"
+    if error:
+        return "retrying"
+    if up_records or down_records:
+        return "records"
+    return "blobs" if blobs else "idle"
 
 
 def sign_status(rt: EdgeRuntime, body: dict[str, Any]) -> bytes:

@@ -195,7 +195,7 @@ async def test_a_revoked_edge_key_is_refused_until_the_village_reenrolls_with_a_
     old_key = rig.rt.holder.key.public
     await revoke_edge(rig.kit.hub.store, "v1")
     st = await rig.error_contains("revoked")
-    assert st["sync"]["key_revoked"] is True
+    assert st["sync"]["key_revoked"] is True and st["sync"]["phase"] == "revoked"
     sub = {"id": "3f0c9a52-6f7e-4a53-9d55-0a1b2c3d4e5f", "kind": "feedback", "device_id": "stb-1",
            "body": {"text": "路灯坏了"}}
     assert (await rig.edge.post("/api/v1/submissions", json=sub)).status == 201

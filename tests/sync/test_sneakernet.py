@@ -57,6 +57,7 @@ def test_a_stick_carries_submissions_up_and_replies_down_and_the_line_then_resen
         wait_for("a fresh exchange over the line",
                  lambda: _status(edge.url)["last_sync_error"] is None and hub_log.read_text().count(
                      "GET /api/v1/sync/v1/up") >= 2, timeout_s=30)
+        assert _status(edge.url)["sync"]["phase"] == "idle"
         stats = line.stop()
         assert hub_log.read_text().count("POST /api/v1/sync/v1/up") == pushes_before
         assert edge_log.read_text().count("applied down entries") == applied_before
