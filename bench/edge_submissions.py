@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -28,12 +29,23 @@ N_WIRE = 2000
 LINE = Path(__file__).resolve().parents[1].parent / "shared" / "anchors" / "pouchdb" / "line.py"
 
 
+# Residents write different things; identical bodies would let compression flatter the wire figure.
+_PHRASES = [
+    "村口的路灯坏了三天了", "晚上老人出门不方便", "请尽快派人修理", "垃圾桶满了没人清", "下水道有异味",
+    "希望增加公交班次", "医保缴费在哪里办", "孩子上学的补助什么时候发", "桥边的护栏松了", "自来水发黄",
+    "广场舞声音太大", "建议在卫生室多放些常用药", "网络信号不好", "村道上有大坑", "想咨询宅基地审批",
+    "老人体检能不能上门", "电视上的通知字太小", "谢谢村委会的帮助", "小卖部门口乱停车", "河边需要安全警示牌",
+]
+
+
 def _submission(i: int) -> dict[str, Any]:
+    rng = random.Random(i)
+    text = "，".join(rng.sample(_PHRASES, 3)) + f"。{rng.randint(1, 99)}号{rng.choice('东南西北')}边。"
     return {
-        "id": str(uuid.UUID(int=i + 1)),
+        "id": str(uuid.UUID(int=rng.getrandbits(128))),
         "kind": "feedback",
-        "device_id": f"stb-{i % 50:03d}",
-        "body": {"text": "村口的路灯坏了三天了，晚上老人出门不方便，请尽快派人修理。谢谢！", "choice": i % 5 + 1},
+        "device_id": f"stb-{rng.randint(0, 499):03d}",
+        "body": {"text": text, "choice": rng.randint(1, 5)},
     }
 
 
@@ -174,7 +186,8 @@ def run(work: Path) -> list[dict[str, Any]]:
         naive_bytes = naive["up_bytes"] + naive["down_bytes"]
         rows.append({"metric": "bytes on the line per submission, up feed", "value": feed_bytes / N_WIRE,
                      "unit": "bytes", "baseline": naive_bytes / N_WIRE, "ratio": feed_bytes / naive_bytes,
-                     "note": "baseline: one JSON POST per submission, keep-alive, through the same line"})
+                     "note": "baseline: one JSON POST per submission, keep-alive, through the same line; texts mix 3 of 20 "
+                             "phrases, so batch compression finds repeats real texts would have less of"})
     finally:
         edge.stop()
         if hub:
