@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aiohttp
 
+from protocol.atomic_file import sha256_of_file
 from protocol.blob_chunks import CHUNK_SIZE, DIGEST, hints_length
 from protocol.database import Database
 from protocol.records import is_sha256_hex
@@ -101,7 +102,7 @@ class ContentStore:
             raise BlobRefused(f"blob {sha256} ended after {part.stat().st_size} of {size} bytes; will resume")
         if not part.exists():
             part.touch()  # an empty blob
-        digest = await asyncio.to_thread(_sha256_of, part)
+        digest = await asyncio.to_thread(sha256_of_file, part)
         if digest != sha256:
             part.unlink()
             await self._record_failure(sha256, "checksum mismatch; discarded, will fetch again")
@@ -207,11 +208,3 @@ def _verified_prefix(path: Path, have: int, hints: bytes) -> int:
                 return index * CHUNK_SIZE
             index += 1
     return have
-
-
-def _sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1024 * 1024):
-            h.update(chunk)
-    return h.hexdigest()

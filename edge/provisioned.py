@@ -12,12 +12,11 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from protocol.atomic_file import write_atomically
 from protocol.errors import SequenceError, TooLarge
 from protocol.keys import NodeKey, fingerprint
 from protocol.trust import TrustDocument, open_trust
 from provisioning.bundle import BUNDLE_LIMITS, STICK_PATH, open_bundle
-
-from .atomic_file import write_atomically
 
 STATE_FILE = "provision.json"
 KEY_FILE = "node.key"

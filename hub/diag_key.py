@@ -5,11 +5,12 @@ Its public half travels in every provisioning bundle (signed by the root key wit
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from protocol.atomic_file import write_atomically
 
 DIAG_KEY = "diag.key"
 
@@ -20,14 +21,7 @@ def load_or_create_diag_key(data_dir: Path) -> X25519PrivateKey:
         return X25519PrivateKey.from_private_bytes(path.read_bytes())
     key = X25519PrivateKey.generate()
     raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, raw)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_atomically(path, raw, 0o600)
     return key
 
 

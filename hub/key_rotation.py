@@ -12,10 +12,11 @@ import os
 import time
 from pathlib import Path
 
+from protocol.atomic_file import write_atomically
 from protocol.keys import NodeKey, fingerprint
 from protocol.trust import make_trust
 
-from .keys_store import SIGNING_KEY, TRUST, HubKeys, _write_file, load_hub_keys
+from .keys_store import SIGNING_KEY, TRUST, HubKeys, load_hub_keys
 from .services import Hub
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def rotate_signing_key(data_dir: Path, now: int | None = None) -> HubKeys:
                      revoked_keys=list(keys.trust.revoked_keys), retired_keys=list(keys.trust.retired_keys),
                      now=now)
     # Trust first (it lists both keys, so either signing.key verifies under it), then the key itself.
-    _write_file(data_dir / TRUST, raw, 0o644)
+    write_atomically(data_dir / TRUST, raw, 0o644)
     new.save(data_dir / SIGNING_KEY)
     log.warning("hub signing key rotated to %s (trust version %d)", fingerprint(new.public), keys.trust.version + 1)
     return load_hub_keys(data_dir)
@@ -46,7 +47,7 @@ def retire_old_keys(data_dir: Path, grace_s: int = DEFAULT_GRACE_S, now: int | N
     retired += [(k, current + grace_s) for k in old]
     raw = make_trust(keys.root, keys.trust.hub_name, [keys.signing.public], version=keys.trust.version + 1,
                      revoked_keys=list(keys.trust.revoked_keys), retired_keys=retired, now=current)
-    _write_file(data_dir / TRUST, raw, 0o644)
+    write_atomically(data_dir / TRUST, raw, 0o644)
     log.warning("retired %d old hub signing key(s); accepted until %d", len(old), current + grace_s)
     return load_hub_keys(data_dir)
 

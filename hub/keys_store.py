@@ -6,12 +6,12 @@ provisioning CLI use to sign.
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from protocol.atomic_file import write_atomically
 from protocol.errors import ProtocolError
 from protocol.keys import NodeKey, fingerprint
 from protocol.trust import TrustDocument, make_trust, open_trust
@@ -43,18 +43,6 @@ class HubKeys:
         return self.trust.hub_name
 
 
-def _write_file(path: Path, data: bytes, mode: int) -> None:
-    """Replace a file durably and atomically, with `mode` from the start (no window at 0644)."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
 def init_hub(data_dir: Path, name: str | None = None) -> list[str]:
     """Create the keys, trust document and admin token that are missing; never overwrite one.
 
@@ -78,13 +66,13 @@ def init_hub(data_dir: Path, name: str | None = None) -> list[str]:
         root = NodeKey.load(root_p) if root_p.exists() else _new_key(root_p)
         signing = NodeKey.load(signing_p) if signing_p.exists() else _new_key(signing_p)
         trust = make_trust(root, name or DEFAULT_HUB_NAME, [signing.public], version=1)
-        _write_file(trust_p, trust, 0o644)
+        write_atomically(trust_p, trust, 0o644)
         said.append(f"created hub keys in {data_dir}: root {fingerprint(root.public)}, signing {signing.node_id}")
     token_p = data_dir / ADMIN_TOKEN
     if token_p.exists():
         said.append(f"admin token already exists in {token_p}")
     else:
-        _write_file(token_p, secrets.token_urlsafe(32).encode("ascii"), 0o600)
+        write_atomically(token_p, secrets.token_urlsafe(32).encode("ascii"), 0o600)
         said.append(f"wrote the admin token to {token_p}")
     return said
 
@@ -134,7 +122,7 @@ def renew_trust_if_due(data_dir: Path, now: int | None = None) -> HubKeys:
         now=current,
         retired_keys=[(k, until) for k, until in keys.trust.retired_keys if until > current],
     )
-    _write_file(data_dir / TRUST, raw, 0o644)
+    write_atomically(data_dir / TRUST, raw, 0o644)
     return load_hub_keys(data_dir)
 
 

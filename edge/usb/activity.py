@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..atomic_file import write_atomically
+from protocol.atomic_file import write_atomically
 
 LAST_FILE = ("usb", "last.json")
 

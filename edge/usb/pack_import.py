@@ -8,7 +8,6 @@ continues; a blob becomes visible only once its SHA-256 and size match what the 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import time
@@ -16,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from protocol.atomic_file import sha256_of_file
 from protocol.errors import ChainError, ProtocolError, SequenceError, UnknownKey, WrongVillage
 from protocol.feed import BATCH_LIMITS, feed_name, new_entries, open_batch
 from protocol.trust import TrustDocument, open_trust
@@ -209,17 +209,9 @@ async def _adopt(rt: EdgeRuntime, blob: PackBlob, part: Path) -> None:
 
 
 def _verify_and_place(part: Path, final: Path, sha256: str) -> bool:
-    if _sha256_of(part) != sha256:
+    if sha256_of_file(part) != sha256:
         part.unlink(missing_ok=True)  # damaged on the stick: copy it again from the start next time
         return False
     final.parent.mkdir(parents=True, exist_ok=True)
     part.replace(final)
     return True
-
-
-def _sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1024 * 1024):
-            h.update(chunk)
-    return h.hexdigest()
