@@ -27,6 +27,7 @@ from .streams import routes as streams_routes
 from .streams import streams_ctx
 from .sync_client import SyncClient
 from .usb.lifecycle import usb_watcher_ctx
+from .village_move import RECORD_VILLAGE_SQL, archive_if_moved, stop_for_restart
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,14 @@ log = logging.getLogger(__name__)
 async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
     config: EdgeConfig = app[CONFIG]
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    holder = StateHolder(config.data_dir)
+    village = holder.current.village_id if holder.current else None
+    await asyncio.to_thread(archive_if_moved, config.data_dir, village)
     db = Database(config.data_dir / "edge.db")
     await db.open(SCHEMA)
-    holder = StateHolder(config.data_dir)
+    if village is not None:
+        async with db.write() as conn:
+            await conn.execute(RECORD_VILLAGE_SQL, (village,))
     content = ContentStore(config.data_dir / "content", db)
     sync = SyncClient(config, db, holder, content)
     app[RUNTIME] = EdgeRuntime(config, db, Outbox(db), holder, content, sync, DeviceTable(), time.time())
@@ -46,12 +52,32 @@ async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         await db.close()
 
 
+async def _watch_for_move(rt: EdgeRuntime) -> None:
+    """A bundle for another village applied while running (stick or CLI) means a restart as that village."""
+    known = rt.holder.current.village_id if rt.holder.current else None
+    while True:
+        await asyncio.sleep(1.0)
+        now = rt.holder.current.village_id if rt.holder.current else None
+        if now == known:
+            continue
+        if known is not None and now is not None:
+            stop_for_restart(known, now)
+            return
+        known = now
+        if now is not None:  # a fresh box was just provisioned: its database now belongs to this village
+            async with rt.db.write() as conn:
+                await conn.execute(RECORD_VILLAGE_SQL, (now,))
+
+
 async def _sync_ctx(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(app[RUNTIME].sync.run(), name="sync")
+    tasks = [asyncio.create_task(app[RUNTIME].sync.run(), name="sync"),
+             asyncio.create_task(_watch_for_move(app[RUNTIME]), name="move-watch")]
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _discovery_ctx(app: web.Application) -> AsyncIterator[None]:

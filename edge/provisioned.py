@@ -13,10 +13,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from protocol.atomic_file import write_atomically
-from protocol.errors import SequenceError, TooLarge
+from protocol.errors import ProtocolError, SequenceError, TooLarge
 from protocol.keys import NodeKey, fingerprint
 from protocol.trust import TrustDocument, open_trust
 from provisioning.bundle import BUNDLE_LIMITS, STICK_PATH, open_bundle
+
+from .village_move import unsent_submissions
 
 STATE_FILE = "provision.json"
 KEY_FILE = "node.key"
@@ -80,6 +82,10 @@ def read_bundle_bytes(path: Path) -> bytes:
         return f.read(BUNDLE_LIMITS.max_bytes + 1)
 
 
+class UnsentBeforeMove(ProtocolError):
+    code = "unsent_before_move"
+
+
 def apply_bundle(data_dir: Path, data: bytes, now: int | None = None) -> ProvisionedState:
     """Verify a bundle against what this box already trusts, then make it the box's state in one rename."""
     current = load_state(data_dir)
@@ -96,6 +102,13 @@ def apply_bundle(data_dir: Path, data: bytes, now: int | None = None) -> Provisi
             raise SequenceError(
                 f"bundle carries trust document version {bundle.trust.version}, older than the {held.version}"
                 " this box holds; make a new bundle", held.version)
+    if current is not None and bundle.village_id != current.village_id:
+        unsent = unsent_submissions(data_dir)
+        if unsent:
+            raise UnsentBeforeMove(
+                f"{unsent} submissions of village {current.village_id} have not reached the city yet; let the box"
+                " sync (online, or with a sync stick) before moving it to another village"
+            )
     node_key(data_dir)  # the box's identity exists before it is announced anywhere
     same_enrollment = (
         current is not None

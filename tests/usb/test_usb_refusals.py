@@ -135,6 +135,8 @@ def test_bad_bundles_and_bad_sticks_are_refused_with_a_reason_and_change_nothing
     image = make_fat_image(tmp_path / "move.img", {"VILLAGENET/provision.vnb": field.bundle("v2", "--move")})
     last = insert(edge.url, edge.proc.pid, image)
     assert last["outcome"] == "applied", last
+    edge.proc.wait(timeout=15)  # a move restarts the box (systemd's Restart=always) as the new village's edge
+    edge.start()
     assert http("GET", edge.url + "/api/v1/info")[1]["village_id"] == "v2"
 
 
