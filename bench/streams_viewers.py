@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from deploy.local_processes import BIN, Service, free_port
-from edge.provisioned import apply_bundle
+from edge.box.provisioned import apply_bundle
 from edge.schema import SCHEMA
 from edge.streams.catalog import apply_stream_op
 from protocol.database import Database

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from edge.content.cache import CONTENT_CACHE
+from edge.lan.discovery import normalize_device_id
+from edge.notices.board import list_notices
+from edge.residents.outbox import submission_view
+from edge.residents.rules import MAX_SUBMISSION_BYTES, Invalid, parse_submission, parse_uuid
 from protocol.http_errors import ApiError, read_json
 from protocol.records import AREAS, is_sha256_hex
 
-from .content_cache import CONTENT_CACHE
-from .discovery import normalize_device_id
-from .notices import list_notices
-from .outbox import submission_view
 from .runtime import RUNTIME
 from .status import VERSION
-from .submission_rules import MAX_SUBMISSION_BYTES, Invalid, parse_submission, parse_uuid
 from .tv.my_submissions import BadCursor, device_submissions
 
 routes = web.RouteTableDef()

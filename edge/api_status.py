@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .outbox import queue_depth
+from edge.residents.outbox import queue_depth
+
 from .runtime import RUNTIME
 from .status import sign_status, status_body
 

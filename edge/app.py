@@ -10,24 +10,24 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from edge.box.state_holder import StateHolder
+from edge.box.village_move import RECORD_VILLAGE_SQL, archive_if_moved, stop_for_restart
+from edge.content.store import ContentStore
+from edge.lan.discovery import DeviceTable, Discovery
+from edge.residents.outbox import Outbox
+from edge.sync.client import SyncClient
 from protocol.database import Database
 from protocol.http_errors import error_middleware
 
 from . import api_resident, api_status, tv
 from .config import EdgeConfig
-from .content_store import ContentStore
-from .discovery import DeviceTable, Discovery
-from .outbox import Outbox
 from .runtime import RUNTIME, EdgeRuntime
 from .schema import SCHEMA
 from .staff import api_pairing as staff_pairing
 from .staff.site import create_staff_app
-from .state_holder import StateHolder
 from .streams import routes as streams_routes
 from .streams import streams_ctx
-from .sync_client import SyncClient
 from .usb.lifecycle import usb_watcher_ctx
-from .village_move import RECORD_VILLAGE_SQL, archive_if_moved, stop_for_restart
 
 log = logging.getLogger(__name__)
 

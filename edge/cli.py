@@ -9,10 +9,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from edge.box.provisioned import apply_bundle, read_bundle_bytes
 from protocol.errors import ProtocolError
 
 from .config import load_config
-from .provisioned import apply_bundle, read_bundle_bytes
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     from .staff.cli_staff import add_arguments as add_staff_arguments
 
     add_staff_arguments(sub)
-    from .sync_cli import add_arguments as add_sync_arguments
+    from edge.sync.cli import add_arguments as add_sync_arguments
 
     add_sync_arguments(sub)
     args = parser.parse_args(argv)

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from edge.box.state_holder import StateHolder
+from edge.content.store import ContentStore
+from edge.lan.discovery import DeviceTable
+from edge.residents.outbox import Outbox
+from edge.sync.client import SyncClient
 from protocol.database import Database
 
 from .config import EdgeConfig
-from .content_store import ContentStore
-from .discovery import DeviceTable
-from .outbox import Outbox
-from .state_holder import StateHolder
-from .sync_client import SyncClient
 
 if TYPE_CHECKING:
     from .streams.service import StreamsService

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from edge.residents.outbox import queue_depth
 from protocol.envelope import seal
 
-from .outbox import queue_depth
 from .runtime import EdgeRuntime
 from .usb.activity import usb_status
 

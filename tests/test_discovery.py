@@ -16,7 +16,7 @@ from zeroconf import ServiceStateChange
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 from deploy.simulated_stb import SimulatedStb
-from edge.discovery import (
+from edge.lan.discovery import (
     DEVICE_ID_MAX,
     TXT_VALUE_MAX,
     Device,

@@ -12,9 +12,8 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+from edge.lan.mdns_txt import normalize_device_id
 from protocol.database import Database
-
-from .._mdns_txt import normalize_device_id
 
 PAIRING_CODE_S = 3600.0  # a code shown on the TV stays valid for an hour
 MAX_OPEN_CODES = 10_000  # bounds what a device flooding the endpoint with made-up ids can cost

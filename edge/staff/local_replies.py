@@ -9,11 +9,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from edge.feeds.up_append import append_up_op
+from edge.residents.outbox import now_rfc3339
 from protocol.database import Database
 from protocol.records import put
-
-from ..outbox import now_rfc3339
-from ..up_append import append_up_op
 
 MAX_TEXT = 2000
 MAX_NOTE = 500

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from edge.residents.rules import Invalid, parse_uuid
 from protocol.http_errors import ApiError
 from protocol.records import SUBMISSION_KINDS
 
-from ..submission_rules import Invalid, parse_uuid
 from .households import missing_checkins
 from .inbox import STATES, list_inbox, parse_filters, submission_detail
 from .local_replies import add_local_reply, hand_to_town

@@ -10,11 +10,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from edge.feeds.up_append import append_up_op
+from edge.residents.outbox import now_rfc3339
 from protocol.database import Database
 from protocol.records import AREAS, PRIORITIES, delete, put
-
-from ..outbox import now_rfc3339
-from ..up_append import append_up_op
 
 MAX_TITLE = 100
 MAX_BODY = 5000

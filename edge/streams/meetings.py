@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edge.feeds.up_append import append_up_op
 from protocol.database import Database
 from protocol.hls_playlist import MediaPlaylist, Segment
 
-from ..up_append import append_up_op
 from .errors import StreamRefused
 from .service import StreamsService
 

@@ -16,12 +16,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from edge.box.state_holder import StateHolder
 from protocol.database import Database
 from protocol.hls_playlist import MediaPlaylist
 from protocol.hls_relay import HlsRelay
 
 from ..config import EdgeConfig
-from ..state_holder import StateHolder
 
 log = logging.getLogger(__name__)
 SWEEP_EVERY_S = 10.0

@@ -11,10 +11,10 @@ import secrets
 import time
 from typing import Any
 
+from edge.feeds.up_append import append_up_op
 from protocol.database import Database
 from protocol.vote_count import count_votes
 
-from ..up_append import append_up_op
 from .errors import StreamRefused
 from .service import StreamsService
 

@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from ..alerts import AlertBoard
-from ..content_cache import CONTENT_CACHE, ContentCache
+from edge.content.cache import CONTENT_CACHE, ContentCache
+from edge.notices.alerts import AlertBoard
+
 from ..runtime import RUNTIME
 from . import alert_routes, pages
 from .render import STATIC_DIR

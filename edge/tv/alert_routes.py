@@ -10,10 +10,10 @@ from typing import Any
 
 from aiohttp import web
 
+from edge.lan.discovery import normalize_device_id
+from edge.notices.alerts import AlertBoard, acknowledge, note_shown, pending_alerts
 from protocol.http_errors import ApiError, read_json
 
-from ..alerts import AlertBoard, acknowledge, note_shown, pending_alerts
-from ..discovery import normalize_device_id
 from ..runtime import RUNTIME
 
 routes = web.RouteTableDef()

@@ -10,9 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
+from edge.notices.board import list_notices
 from protocol.records import AREAS, is_sha256_hex
 
-from ..notices import list_notices
 from ..runtime import RUNTIME
 from .forms import AREA_ACTIONS, FORMS
 from .i18n import translator

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from ..discovery import DeviceTable, normalize_device_id
+from edge.lan.discovery import DeviceTable, normalize_device_id
+
 from .i18n import DEFAULT_LANGUAGE, normalize_language
 from .keymaps import KeyMap, keymap_for
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from edge.feeds.down_apply import apply_down
+from edge.feeds.positions import read_position
 from protocol.atomic_file import sha256_of_file
 from protocol.errors import ChainError, ProtocolError, SequenceError, UnknownKey, WrongVillage
 from protocol.feed import BATCH_LIMITS, feed_name, new_entries, open_batch
@@ -22,8 +24,6 @@ from protocol.trust import TrustDocument, open_trust
 from provisioning.packs import INDEX_NAME, PACKS_DIR, PackBlob, PackIndex, open_index
 from provisioning.stick import Inventory, StickError, StickFS, StickGone, StickPath, check_name, read_capped
 
-from ..down_apply import apply_down
-from ..feed_positions import read_position
 from ..runtime import EdgeRuntime
 from .activity import UsbActivity
 

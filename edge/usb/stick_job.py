@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from edge.box.provisioned import apply_bundle
 from protocol.atomic_file import write_atomically
 from protocol.errors import ProtocolError
 from protocol.keys import fingerprint
@@ -21,7 +22,6 @@ from provisioning.diagnostics import REQUEST_PATH
 from provisioning.receipts import enroll_proof, make_receipt, receipt_path, token_hash
 from provisioning.stick import ROOT, Inventory, StickError, StickFS, StickGone, read_capped, take_inventory
 
-from ..provisioned import apply_bundle
 from ..runtime import EdgeRuntime
 from ..status import VERSION
 from .activity import UsbActivity, save_last_operation

@@ -27,7 +27,7 @@ _LISTED = 40
 
 
 def sync_available() -> bool:
-    return importlib.util.find_spec("edge.sneakernet") is not None
+    return importlib.util.find_spec("edge.sync.sneakernet") is not None
 
 
 def _copy_in(stick: StickFS, files: dict[StickPath, int], into: Path) -> dict[str, str]:
@@ -57,7 +57,7 @@ def _copy_back(stick: StickFS, folder: StickPath, tmp: Path, before: dict[str, s
 
 async def exchange_sync(rt: EdgeRuntime, stick: StickFS, inventory: Inventory,
                         present: Callable[[], bool]) -> dict[str, Any]:
-    sneakernet = importlib.import_module("edge.sneakernet")
+    sneakernet = importlib.import_module("edge.sync.sneakernet")
     folder = inventory.has_dir(ROOT, "sync")
     assert folder is not None
     files = {path: e.size for path, e in inventory.under(*folder).items() if len(path) == len(folder) + 1}

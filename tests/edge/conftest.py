@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from edge.app import create_app
+from edge.box.provisioned import apply_bundle
 from edge.config import load_config
-from edge.provisioned import apply_bundle
 from protocol.keys import NodeKey
 from protocol.trust import make_trust
 from provisioning.bundle import make_bundle

@@ -20,8 +20,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from edge.app import create_app as create_edge_app
+from edge.box.provisioned import apply_bundle
 from edge.config import load_config
-from edge.provisioned import apply_bundle
 from edge.runtime import RUNTIME
 from edge.streams import StreamsService
 from provisioning.bundle import make_bundle

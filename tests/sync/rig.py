@@ -18,8 +18,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from edge.app import create_app
+from edge.box.provisioned import apply_bundle
 from edge.config import load_config
-from edge.provisioned import apply_bundle
 from edge.runtime import RUNTIME, EdgeRuntime
 from provisioning.bundle import make_bundle
 from tests.hub.kit import HubKit

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from edge.provisioned import apply_bundle
+from edge.box.provisioned import apply_bundle
 from hub.edge_revocation import revoke_edge
 from protocol import codec, compression
 from tests.hub.kit import HubKit, start_hub

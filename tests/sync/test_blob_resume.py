@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from deploy.line_simulator import Faults, LineSimulator
-from edge.content_store import SPAN, BlobRefused, ContentStore
+from edge.content.store import SPAN, BlobRefused, ContentStore
 from edge.schema import SCHEMA
 from protocol.blob_chunks import CHUNK_SIZE
 from protocol.database import Database

@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 
-from edge.line_budget import LineBudget
+from edge.sync.line_budget import LineBudget
 from protocol import compression
 from protocol.errors import DecodeError, TooLarge
 from protocol.feed import GENESIS, chain, feed_name, make_batch, new_entries, open_batch

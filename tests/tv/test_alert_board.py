@@ -8,7 +8,7 @@ import contextlib
 import json
 from pathlib import Path
 
-from edge.alerts import AlertBoard, acknowledge, alert_log, note_shown, pending_alerts
+from edge.notices.alerts import AlertBoard, acknowledge, alert_log, note_shown, pending_alerts
 from edge.schema import SCHEMA
 from protocol.database import Database
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.content_cache import ContentCache
-from edge.content_store import ContentStore
+from edge.content.cache import ContentCache
+from edge.content.store import ContentStore
 from edge.schema import SCHEMA
 from protocol.database import Database
 

@@ -12,7 +12,7 @@ import pytest
 
 from edge.app import create_app
 from edge.config import load_config
-from edge.discovery import StbAdvert
+from edge.lan.discovery import StbAdvert
 from edge.runtime import RUNTIME
 from edge.tv.i18n import LANGUAGES, catalog
 from edge.tv.keymaps import KEYMAPS, keymap_for

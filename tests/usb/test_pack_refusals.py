@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from edge.app import create_app
+from edge.box.provisioned import apply_bundle
 from edge.config import load_config
-from edge.provisioned import apply_bundle
 from edge.runtime import RUNTIME
 from edge.usb.activity import activity_for
 from edge.usb.stick_job import service_stick

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.provisioned import apply_bundle, load_state
+from edge.box.provisioned import apply_bundle, load_state
 from edge.usb import devices
 from edge.usb.mount_ro import mounted_read_only
 from protocol.errors import Expired, SequenceError, UnknownKey

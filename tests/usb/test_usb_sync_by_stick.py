@@ -17,7 +17,7 @@ from tests.integration.system import http, wait_for
 from .conftest import Field, needs_loop
 from .sticks import attached, copy_out, holds_device, make_fat_image, replace_folder
 
-pytest.importorskip("edge.sneakernet")
+pytest.importorskip("edge.sync.sneakernet")
 
 
 def status(url: str) -> dict[str, Any]:

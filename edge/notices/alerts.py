@@ -12,10 +12,9 @@ import logging
 import sqlite3
 from typing import Any
 
+from edge.notices.board import list_notices
+from edge.residents.outbox import now_rfc3339
 from protocol.database import Database
-
-from .notices import list_notices
-from .outbox import now_rfc3339
 
 log = logging.getLogger(__name__)
 # What moves when an alert may have come or gone: the down position, and the emergency notices (a replaced row

@@ -11,6 +11,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from edge.box.state_holder import StateHolder
+from edge.config import load_config
+from edge.feeds.positions import mark_acked, read_position, up_entries_after, up_head
+from edge.schema import SCHEMA
+from edge.sync.down_receive import receive_down
+from edge.sync.hub_clock import HubClock
 from protocol import compression
 from protocol.ack import open_ack
 from protocol.database import Database
@@ -25,13 +31,6 @@ from protocol.stick_sync import (
     remove_files,
     write_file,
 )
-
-from .config import load_config
-from .down_receive import receive_down
-from .feed_positions import mark_acked, read_position, up_entries_after, up_head
-from .hub_clock import HubClock
-from .schema import SCHEMA
-from .state_holder import StateHolder
 
 log = logging.getLogger(__name__)
 STICK_BATCH_BYTES = 4 * 1024 * 1024

@@ -17,6 +17,15 @@ from typing import Any
 
 import aiohttp
 
+from edge.box.provisioned import KEY_FILE
+from edge.box.state_holder import StateHolder
+from edge.config import EdgeConfig
+from edge.content.store import BlobRefused, ContentStore
+from edge.feeds.positions import mark_acked, up_entries_after, up_hash, up_head
+from edge.sync.down_receive import receive_down
+from edge.sync.hub_client import HubClient, HubRefused
+from edge.sync.hub_clock import HubClock
+from edge.sync.line_budget import LineBudget
 from protocol.ack import open_ack
 from protocol.backoff import Backoff
 from protocol.database import Database
@@ -24,16 +33,6 @@ from protocol.errors import ChainError, ProtocolError, UnknownKey
 from protocol.feed import feed_name, make_batch
 from protocol.keys import NodeKey
 from protocol.trust import open_trust
-
-from .config import EdgeConfig
-from .content_store import BlobRefused, ContentStore
-from .down_receive import receive_down
-from .feed_positions import mark_acked, up_entries_after, up_hash, up_head
-from .hub_client import HubClient, HubRefused
-from .hub_clock import HubClock
-from .line_budget import LineBudget
-from .provisioned import KEY_FILE
-from .state_holder import StateHolder
 
 log = logging.getLogger(__name__)
 _EXPECTED = (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, HubRefused, BlobRefused, OSError)

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import aiohttp
 
+from edge.sync.line_budget import LineBudget
 from protocol.atomic_file import sha256_of_file
 from protocol.blob_chunks import CHUNK_SIZE, DIGEST, hints_length
 from protocol.database import Database
 from protocol.records import is_sha256_hex
-
-from .line_budget import LineBudget
 
 log = logging.getLogger(__name__)
 _CHUNK = 256 * 1024

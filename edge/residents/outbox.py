@@ -16,10 +16,9 @@ from typing import Any
 
 import aiosqlite
 
+from edge.feeds.up_append import append_up_op
 from protocol import codec, records
 from protocol.database import Database
-
-from .up_append import append_up_op
 
 
 @dataclass(frozen=True)

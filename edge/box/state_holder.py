@@ -9,10 +9,9 @@ import asyncio
 import os
 from pathlib import Path
 
+from edge.box.provisioned import STATE_FILE, ProvisionedState, load_state, mark_enrolled, node_key
 from protocol.keys import NodeKey
 from protocol.trust import TrustDocument
-
-from .provisioned import STATE_FILE, ProvisionedState, load_state, mark_enrolled, node_key
 
 
 class StateHolder:

@@ -26,7 +26,7 @@ from zeroconf import (
 )
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
-from ._mdns_txt import (
+from edge.lan.mdns_txt import (
     DEVICE_ID_MAX,
     TXT_MAX_BYTES,
     TXT_MAX_KEY,

@@ -11,16 +11,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from edge.feeds.down_apply import apply_ahead, apply_down
+from edge.feeds.positions import read_position
+from edge.sync.hub_clock import HubClock, RolledBack
 from protocol import codec, compression
 from protocol.database import Database
 from protocol.errors import ChainError
 from protocol.feed import BATCH_LIMITS, Batch, feed_name, new_entries, open_batch
 from protocol.trust import TrustDocument
 from protocol.urgent import open_urgent
-
-from .down_apply import apply_ahead, apply_down
-from .feed_positions import read_position
-from .hub_clock import HubClock, RolledBack
 
 log = logging.getLogger(__name__)
 _URGENT_KEY = b"\xa6urgent"  # the msgpack key of emergency entries sent ahead (protocol/urgent.py)

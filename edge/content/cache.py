@@ -17,12 +17,11 @@ from pathlib import Path
 
 from aiohttp import web
 
+from edge.content.store import ContentStore
+from edge.notices.board import list_notices
 from protocol.database import Database
 from protocol.http_errors import ApiError
 from protocol.records import is_sha256_hex
-
-from .content_store import ContentStore
-from .notices import list_notices
 
 log = logging.getLogger(__name__)
 _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}

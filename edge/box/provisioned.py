@@ -12,13 +12,12 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from edge.box.village_move import unsent_submissions
 from protocol.atomic_file import write_atomically
 from protocol.errors import ProtocolError, SequenceError, TooLarge
 from protocol.keys import NodeKey, fingerprint
 from protocol.trust import TrustDocument, open_trust
 from provisioning.bundle import BUNDLE_LIMITS, STICK_PATH, open_bundle
-
-from .village_move import unsent_submissions
 
 STATE_FILE = "provision.json"
 KEY_FILE = "node.key"

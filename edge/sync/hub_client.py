@@ -15,12 +15,11 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from edge.sync.line_budget import LineBudget
 from protocol import compression
 from protocol.feed import BATCH_LIMITS
 from protocol.keys import NodeKey
 from protocol.request_auth import HEADER, sign_request
-
-from .line_budget import LineBudget
 
 TRUST_MAX_BYTES = 64 * 1024
 

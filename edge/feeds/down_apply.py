@@ -12,13 +12,12 @@ from typing import Any
 
 import aiosqlite
 
+from edge.feeds.positions import write_position
+from edge.staff.accounts import apply_staff_account
+from edge.streams.catalog import apply_stream_op
 from protocol.database import Database
 from protocol.errors import ChainError
 from protocol.feed import GENESIS, Entry
-
-from .feed_positions import write_position
-from .staff.accounts import apply_staff_account
-from .streams.catalog import apply_stream_op
 
 log = logging.getLogger(__name__)
 

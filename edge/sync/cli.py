@@ -12,9 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from edge.sync.sneakernet import export_to, import_from
 from protocol.errors import ProtocolError
-
-from .sneakernet import export_to, import_from
 
 
 def sync_dir_of(stick: Path, create: bool) -> Path:
