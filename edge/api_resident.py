@@ -68,7 +68,6 @@ async def post_submission(request: web.Request) -> web.Response:
     if outcome.status == 409:
         raise ApiError(409, "conflict", f"submission {sub['id']} already exists with a different body")
     if outcome.status == 201:
-        rt.sync.submitted.set()
         return web.json_response({"id": outcome.submission_id, "state": "queued"}, status=201)
     view = await submission_view(rt.db, outcome.submission_id)
     assert view is not None

@@ -26,7 +26,7 @@ from .schema import SCHEMA
 from .staff import api_pairing as staff_pairing
 from .staff.site import create_staff_app
 from .streams import routes as streams_routes
-from .streams import streams_ctx
+from .streams.lifecycle import streams_ctx
 from .usb.lifecycle import usb_watcher_ctx
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -11,13 +10,11 @@ from edge.box.state_holder import StateHolder
 from edge.content.store import ContentStore
 from edge.lan.discovery import DeviceTable
 from edge.residents.outbox import Outbox
+from edge.streams.service import StreamsService
 from edge.sync.client import SyncClient
 from protocol.database import Database
 
 from .config import EdgeConfig
-
-if TYPE_CHECKING:
-    from .streams.service import StreamsService
 
 
 @dataclass

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from edge.feeds.positions import down_applied, up_backlog
 from edge.residents.outbox import queue_depth
+from edge.sync import health as sync_health
 from protocol.envelope import seal
 
 from .runtime import EdgeRuntime
@@ -17,21 +19,13 @@ VERSION = "0.1.0"
 async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
     state = rt.holder.current
     db = rt.db
-    up_seq = int(await db.fetchvalue("SELECT COALESCE(MAX(seq), 0) FROM up_entries", default=0))
-    up_bytes_pending = int(
-        await db.fetchvalue(
-            "SELECT COALESCE(SUM(size), 0) FROM up_entries WHERE seq >"
-            " COALESCE((SELECT seq FROM feed_positions WHERE name = 'up_acked'), 0)",
-            default=0,
-        )
-    )
-    acked = int(await db.fetchvalue("SELECT seq FROM feed_positions WHERE name = 'up_acked'", default=0))
-    down = int(await db.fetchvalue("SELECT seq FROM feed_positions WHERE name = 'down'", default=0))
-    last_sync = await db.fetchvalue("SELECT value FROM sync_health WHERE name = 'last_sync_at'")
+    backlog = await up_backlog(db)
+    up_seq, acked = backlog.head, backlog.acked
+    down = await down_applied(db)
+    last_sync = await sync_health.last_sync_at(db)
     blobs_missing, blob_bytes_missing = await rt.content.backlog()
-    down_tail = int(await db.fetchvalue("SELECT value FROM sync_health WHERE name = 'down_tail'", default=0) or 0)
-    down_bytes = int(await db.fetchvalue("SELECT value FROM sync_health WHERE name = 'down_tail_bytes'",
-                                         default=0) or 0)
+    tail = await sync_health.down_tail(db)
+    down_tail, down_bytes = tail.seq, tail.bytes
     health = rt.sync.health
     return {
         "node_id": rt.holder.key.node_id,
@@ -45,9 +39,9 @@ async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
         "hub_root_fingerprint": state.root_fingerprint if state else None,
         "stb_count": rt.devices.count_alive(),
         "queue_depth": await queue_depth(db),
-        "up": {"seq": up_seq, "acked": acked, "pending_bytes": up_bytes_pending},
+        "up": {"seq": up_seq, "acked": acked, "pending_bytes": backlog.pending_bytes},
         "down": {"seq": down, "blobs_missing": blobs_missing},
-        "last_sync_at": int(float(last_sync)) if last_sync else None,
+        "last_sync_at": last_sync,
         "last_sync_error": health.last_error,
         "sync_phase": health.phase,
         "sync": {
@@ -63,7 +57,7 @@ async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
             "key_revoked": health.key_revoked,
             "backlog": {
                 "up_records": up_seq - acked,
-                "up_bytes": up_bytes_pending,
+                "up_bytes": backlog.pending_bytes,
                 "down_records": max(0, down_tail - down),
                 "down_bytes": down_bytes if down_tail > down else 0,
                 "blobs": blobs_missing,

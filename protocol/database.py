@@ -7,7 +7,7 @@ that returns is on disk before anyone is told "done" (the durability rule). Read
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,9 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        # Commit hooks: table -> listeners told after a committed transaction inserted into it (see on_insert).
+        self._insert_listeners: dict[str, list[Callable[[], None]]] = {}
+        self._inserted: set[str] = set()  # tables inserted into by the transaction under way
 
     async def open(self, schema: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -36,6 +39,8 @@ class Database:
         for pragma in _PRAGMAS:
             await self._writer.execute(pragma)
         await self._writer.executescript(schema)
+        # Triggers call this inside the writer's transaction; what it notes is acted on only after COMMIT.
+        await self._writer.create_function("note_insert", 1, self._inserted.add, deterministic=False)
         self._reader = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
         self._reader.row_factory = aiosqlite.Row
         await self._reader.execute("PRAGMA busy_timeout=10000")
@@ -55,9 +60,35 @@ class Database:
             try:
                 yield self._writer
             except BaseException:
+                self._inserted.clear()
                 await self._writer.execute("ROLLBACK")
                 raise
-            await self._writer.execute("COMMIT")
+            try:
+                await self._writer.execute("COMMIT")
+            finally:
+                inserted = set(self._inserted)
+                self._inserted.clear()
+            for table in inserted:
+                for listener in self._insert_listeners.get(table, ()):
+                    listener()
+
+    async def on_insert(self, table: str, listener: Callable[[], None]) -> None:
+        """Call `listener` after every committed transaction that inserted rows into `table`.
+
+        A commit hook, so the code that inserts need not know who waits for it (the sync loop waits for new up-feed
+        entries). Never called for a transaction that rolled back; called once per transaction, however many rows.
+        """
+        assert self._writer is not None, "database is not open"
+        if table not in self._insert_listeners:
+            if not table.isidentifier():
+                raise ValueError(f"not a table name: {table!r}")
+            # A TEMP trigger lives on the writer connection only and is never stored in the database file.
+            await self._writer.execute(
+                f"CREATE TEMP TRIGGER IF NOT EXISTS note_insert_{table} AFTER INSERT ON main.{table}"
+                f" BEGIN SELECT note_insert('{table}'); END"
+            )
+            self._insert_listeners[table] = []
+        self._insert_listeners[table].append(listener)
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         assert self._reader is not None, "database is not open"

@@ -14,6 +14,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from edge.feeds.positions import unacked_in_file
+
 log = logging.getLogger(__name__)
 
 DB_NAME = "edge.db"
@@ -22,18 +24,7 @@ _VILLAGE_ROW = "village_id"
 
 def unsent_submissions(data_dir: Path) -> int:
     """Up-feed entries the hub has not acknowledged (0 for a box without a database yet)."""
-    path = data_dir / DB_NAME
-    if not path.exists():
-        return 0
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as conn:
-        try:
-            row = conn.execute(
-                "SELECT COUNT(*) FROM up_entries WHERE seq >"
-                " COALESCE((SELECT seq FROM feed_positions WHERE name = 'up_acked'), 0)"
-            ).fetchone()
-        except sqlite3.OperationalError:
-            return 0  # no tables yet: nothing was ever queued
-    return int(row[0])
+    return unacked_in_file(data_dir / DB_NAME)
 
 
 def _village_of_database(path: Path) -> str | None:

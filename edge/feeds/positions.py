@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
 import aiosqlite
 
 from protocol import codec
@@ -59,3 +63,58 @@ async def mark_acked(db: Database, seq: int, hash_: bytes) -> bool:
         async with db.write() as conn:
             await write_position(conn, "up_acked", seq, hash_)
     return True
+
+
+async def acked_up_to(db: Database) -> int:
+    """The last up entry the hub has acknowledged holding (0 before the first acknowledgement).
+
+    The one answer to "has the city got it": a submission, reply or record is delivered when its up entry's seq is
+    at most this.
+    """
+    seq, _ = await read_position(db, "up_acked")
+    return seq
+
+
+async def down_applied(db: Database) -> int:
+    """The last down entry applied here, in order (entries shown ahead of their turn do not move it)."""
+    seq, _ = await read_position(db, "down")
+    return seq
+
+
+@dataclass(frozen=True)
+class UpBacklog:
+    head: int  # the newest up entry written here
+    acked: int  # the newest the hub has acknowledged
+    pending_bytes: int  # what the entries between them weigh
+
+    @property
+    def pending(self) -> int:
+        return self.head - self.acked
+
+
+async def up_backlog(db: Database) -> UpBacklog:
+    acked = await acked_up_to(db)
+    row = await db.fetchone(
+        "SELECT COALESCE(MAX(seq), 0) AS head, COALESCE(SUM(CASE WHEN seq > ? THEN size END), 0) AS pending"
+        " FROM up_entries", (acked,)
+    )
+    assert row is not None
+    return UpBacklog(max(int(row["head"]), acked), acked, int(row["pending"]))
+
+
+def unacked_in_file(path: Path) -> int:
+    """Up entries the hub has not acknowledged, read straight from a database file that is not open (0 without one).
+
+    For decisions taken before the edge opens its database (may this box move to another village?).
+    """
+    if not path.exists():
+        return 0
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as conn:
+        try:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM up_entries WHERE seq >"
+                " COALESCE((SELECT seq FROM feed_positions WHERE name = 'up_acked'), 0)"
+            ).fetchone()
+        except sqlite3.OperationalError:
+            return 0  # no tables yet: nothing was ever queued
+    return int(row[0])

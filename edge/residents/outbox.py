@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from edge.feeds.positions import acked_up_to
 from edge.feeds.up_append import append_up_op
 from protocol import codec, records
 from protocol.database import Database
@@ -104,16 +105,14 @@ class Outbox:
 async def submission_view(db: Database, submission_id: str) -> dict[str, Any] | None:
     """What a resident sees of one submission: its state and its replies (from the city, or the village's own)."""
     row = await db.fetchone(
-        "SELECT s.id, s.kind, s.body, s.created_at, s.up_seq, COALESCE(p.seq, 0) AS acked"
-        " FROM submissions s LEFT JOIN feed_positions p ON p.name = 'up_acked' WHERE s.id = ?",
-        (submission_id,),
+        "SELECT id, kind, body, created_at, up_seq FROM submissions WHERE id = ?", (submission_id,)
     )
     if row is None:
         return None
     replies = await db.fetchall(
         "SELECT text, by_name, at FROM replies WHERE submission_id = ? ORDER BY at", (submission_id,)
     )
-    state = "answered" if replies else ("delivered" if row["up_seq"] <= row["acked"] else "queued")
+    state = "answered" if replies else ("delivered" if row["up_seq"] <= await acked_up_to(db) else "queued")
     return {
         "id": row["id"],
         "kind": row["kind"],
@@ -128,8 +127,6 @@ async def queue_depth(db: Database) -> int:
     """Submissions the hub has not acknowledged yet."""
     return int(
         await db.fetchvalue(
-            "SELECT COUNT(*) FROM submissions WHERE up_seq >"
-            " COALESCE((SELECT seq FROM feed_positions WHERE name = 'up_acked'), 0)",
-            default=0,
+            "SELECT COUNT(*) FROM submissions WHERE up_seq > ?", (await acked_up_to(db),), default=0,
         )
     )

@@ -63,7 +63,6 @@ async def reply(request: web.Request) -> web.Response:
                               current(request).username)
     except (ValueError, LookupError) as exc:
         return await _detail_page(request, sid, error=str(exc), status=400)
-    runtime(request).sync.submitted.set()  # send it up now if the line is up
     raise web.HTTPSeeOther(f"{PREFIX}/inbox/{sid}?done=reply")
 
 
@@ -77,7 +76,6 @@ async def handover(request: web.Request) -> web.Response:
                            str(form.get("note", "")))
     except (ValueError, LookupError) as exc:
         return await _detail_page(request, sid, error=str(exc), status=400)
-    runtime(request).sync.submitted.set()
     raise web.HTTPSeeOther(f"{PREFIX}/inbox/{sid}?done=handover")
 
 

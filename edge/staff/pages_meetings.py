@@ -104,7 +104,6 @@ async def stop(request: web.Request) -> web.Response:
         m = await meetings.stop_meeting(_service(request), request.match_info["id"])
     except StreamRefused as exc:
         return await _page(request, exc.detail, exc.status)
-    _service(request).wake_sync.set()
     raise _after(m.id, "stopped")
 
 
@@ -130,7 +129,6 @@ async def close_vote(request: web.Request) -> web.Response:
         await votes.close_vote(_service(request), question_id)
     except StreamRefused as exc:
         return await _page(request, exc.detail, exc.status)
-    _service(request).wake_sync.set()
     raise _after(request.match_info["id"], "vote_closed", question_id)
 
 

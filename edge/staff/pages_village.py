@@ -61,7 +61,6 @@ async def publish(request: web.Request) -> web.Response:
     except ValueError as exc:
         return await _notices_page(request, str(exc), 400, form)
     await publish_village_notice(runtime(request).db, village_id(request), fields, current(request).username)
-    runtime(request).sync.submitted.set()
     raise web.HTTPSeeOther(f"{PREFIX}/notices?done=published")
 
 
@@ -69,7 +68,6 @@ async def publish(request: web.Request) -> web.Response:
 @allow(*OFFICE)
 async def withdraw(request: web.Request) -> web.Response:
     await withdraw_village_notice(runtime(request).db, village_id(request), request.match_info["id"][:100])
-    runtime(request).sync.submitted.set()
     raise web.HTTPSeeOther(f"{PREFIX}/notices?done=withdrawn")
 
 

@@ -15,7 +15,7 @@ from .meetings import (
     start_meeting,
     stop_meeting,
 )
-from .service import StreamsService, streams_ctx
+from .service import StreamsService
 from .votes import close_vote, current_question, open_vote, tally
 
 
@@ -42,7 +42,6 @@ __all__ = [
     "schedule_meeting",
     "start_meeting",
     "stop_meeting",
-    "streams_ctx",
     "tally",
     "viewer_count",
     "viewer_counts",

@@ -150,7 +150,6 @@ async def stop_meeting(service: StreamsService, meeting_id: str) -> Meeting:
         service.live.pop(meeting_id, None)
         service.forget(meeting_id)
         await asyncio.to_thread(shutil.rmtree, folder / "incoming", True)
-    service.wake_sync.set()
     service.upload_wanted.set()
     return await require_meeting(service.db, meeting_id)
 

@@ -1,30 +1,30 @@
 """The streams area of one running edge: relays from the hub, live meetings, viewers and the recording uploader.
 
-Built by the app's cleanup context (`streams_ctx`); handlers and the staff page reach it as `rt.streams`.
+Built by the app's cleanup context (edge/streams/lifecycle.py); handlers and the staff page reach it as
+`rt.streams`. Up-feed entries its meetings and votes append go up at once: the sync loop wakes on every commit
+that adds one (protocol/database.py `on_insert`), so nothing here wakes it by hand.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from edge.box.state_holder import StateHolder
+from edge.config import EdgeConfig
+from edge.streams.viewers import ViewerTracker
+from edge.sync.hub_client import HubClient
 from protocol.database import Database
 from protocol.hls_playlist import MediaPlaylist
 from protocol.hls_relay import HlsRelay
 
-from ..config import EdgeConfig
-
 log = logging.getLogger(__name__)
-SWEEP_EVERY_S = 10.0
 
 
 @dataclass
@@ -36,13 +36,13 @@ class LivePlaylist:
 
 
 class StreamsService:
-    def __init__(self, config: EdgeConfig, db: Database, holder: StateHolder, wake_sync: asyncio.Event) -> None:
-        from .viewers import ViewerTracker
-
+    def __init__(self, config: EdgeConfig, db: Database, holder: StateHolder,
+                 hub_client: Callable[[], HubClient | None]) -> None:
         self.config = config
         self.db = db
         self.holder = holder
-        self.wake_sync = wake_sync  # set after an up-feed append so it goes up at once
+        # The sync's signed client to the hub (its session, its share of the line); None while there is none.
+        self.hub_client = hub_client
         self.meetings_dir: Path = config.data_dir / "meetings"
         self.viewers = ViewerTracker(config.viewer_window_s)
         self.live: dict[str, LivePlaylist] = {}
@@ -95,34 +95,3 @@ class StreamsService:
 
     def ingest_lock(self, meeting_id: str) -> asyncio.Lock:
         return self.ingest_locks.setdefault(meeting_id, asyncio.Lock())
-
-
-async def _sweeper(service: StreamsService) -> None:
-    while True:
-        await asyncio.sleep(SWEEP_EVERY_S)
-        service.sweep()
-
-
-async def streams_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Cleanup context: the relay session, the sweeper and the recording uploader live as long as the app."""
-    from ..runtime import RUNTIME
-    from .uploader import run_uploads
-
-    rt = app[RUNTIME]
-    service = StreamsService(rt.config, rt.db, rt.holder, rt.sync.submitted)
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=30)
-    # One connection pool to the hub for every relay: many viewers never mean many connections on the line.
-    service.session = aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=16))
-    rt.streams = service
-    tasks = [asyncio.create_task(_sweeper(service), name="streams-sweeper"),
-             asyncio.create_task(run_uploads(service), name="recording-uploads")]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await service.session.close()
-        rt.streams = None

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 
+from edge.feeds.positions import up_backlog
+from edge.sync.hub_client import HubRefused
 from protocol.backoff import Backoff
-from protocol.request_auth import HEADER, sign_request
 
 from .meetings import RECORDING_NAME, meeting_dir
 from .service import StreamsService
@@ -27,19 +26,9 @@ log = logging.getLogger(__name__)
 IDLE_RECHECK_S = 30.0
 
 
-class UploadRefused(Exception):
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(f"hub refused the recording ({status} {body.get('error')}): {body.get('detail')}")
-        self.status, self.body = status, body
-
-
 async def _up_feed_drained(service: StreamsService) -> bool:
     """Submissions and records go first: recordings wait while the hub has not acknowledged the up feed."""
-    row = await service.db.fetchone(
-        "SELECT (SELECT COALESCE(MAX(seq), 0) FROM up_entries) AS head,"
-        " (SELECT COALESCE(MAX(seq), 0) FROM feed_positions WHERE name = 'up_acked') AS acked"
-    )
-    return row is None or row["acked"] >= row["head"]
+    return (await up_backlog(service.db)).pending == 0
 
 
 async def run_uploads(service: StreamsService) -> None:
@@ -63,7 +52,7 @@ async def run_uploads(service: StreamsService) -> None:
         try:
             await upload_recording(service, row["id"], row["recording_sha256"], row["recording_size"])
             backoff.reset()
-        except (aiohttp.ClientError, TimeoutError, OSError, UploadRefused, ValueError) as exc:
+        except (aiohttp.ClientError, TimeoutError, OSError, HubRefused, ValueError) as exc:
             delay = backoff.next_delay()
             log.warning("recording %s upload paused (%s); next try in %.1f s", row["id"], exc, delay)
             await _wait(service.upload_wanted, delay)
@@ -76,24 +65,10 @@ async def _wait(event: asyncio.Event, timeout: float) -> None:
 
 
 async def _call(service: StreamsService, method: str, path_qs: str, body: bytes = b"") -> dict[str, Any]:
-    state = service.holder.current
-    assert state is not None and service.session is not None
-    prefix = urlsplit(state.hub_url).path
-    headers = {HEADER: sign_request(service.holder.key, method, prefix + path_qs, body),
-               "Content-Type": "application/octet-stream"}
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with service.session.request(method, state.hub_url + path_qs, data=body, headers=headers,
-                                       timeout=timeout) as resp:
-        raw = await resp.content.read(64 * 1024)
-        try:
-            answer = json.loads(raw)
-        except ValueError:
-            answer = {"error": "http_error", "detail": raw[:200].decode("utf-8", "replace")}
-        if not isinstance(answer, dict):
-            answer = {}
-        if resp.status >= 400:
-            raise UploadRefused(resp.status, answer)
-        return answer
+    client = service.hub_client()
+    if client is None:
+        raise HubRefused(503, {"error": "no_line", "detail": "the sync has no session to the hub yet"})
+    return await client.call_json(method, path_qs, body)
 
 
 async def upload_recording(service: StreamsService, meeting_id: str, sha256: str, size: int) -> None:
@@ -112,7 +87,7 @@ async def upload_recording(service: StreamsService, meeting_id: str, sha256: str
         started = time.monotonic()
         try:
             status = await _call(service, "PUT", f"{path}?offset={received}&{query}", chunk)
-        except UploadRefused as exc:
+        except HubRefused as exc:
             if exc.status == 409 and isinstance(exc.body.get("received"), int):
                 received = exc.body["received"]  # the hub holds another amount: resume from there
                 continue

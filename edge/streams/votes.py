@@ -109,5 +109,4 @@ async def close_vote(service: StreamsService, question_id: str) -> dict[str, Any
                         "closed_at": closed_at}
                 await append_up_op(conn, service.village_id,
                                    {"op": "put", "kind": "vote_tally", "id": question_id, "body": body, "blobs": []})
-    service.wake_sync.set()
     return await tally(service.db, question_id)

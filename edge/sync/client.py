@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -21,8 +19,10 @@ from edge.box.provisioned import KEY_FILE
 from edge.box.state_holder import StateHolder
 from edge.config import EdgeConfig
 from edge.content.store import BlobRefused, ContentStore
-from edge.feeds.positions import mark_acked, up_entries_after, up_hash, up_head
+from edge.feeds.positions import down_applied, mark_acked, up_entries_after, up_hash, up_head
+from edge.sync import health as health_store
 from edge.sync.down_receive import receive_down
+from edge.sync.health import SyncHealth
 from edge.sync.hub_client import HubClient, HubRefused
 from edge.sync.hub_clock import HubClock
 from edge.sync.line_budget import LineBudget
@@ -38,29 +38,6 @@ log = logging.getLogger(__name__)
 _EXPECTED = (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, HubRefused, BlobRefused, OSError)
 
 
-@dataclass
-class SyncHealth:
-    """What the status document and the staff page say about the line."""
-
-    phase: str = "idle"
-    last_success_at: float | None = None
-    last_error: str | None = None
-    last_error_at: float | None = None
-    by_loop: dict[str, str] = field(default_factory=dict)
-    key_revoked: bool = False
-
-    def ok(self, loop: str) -> None:
-        self.last_success_at = time.time()
-        self.by_loop[loop] = "ok"
-        if all(v == "ok" for v in self.by_loop.values()):
-            self.last_error = None
-
-    def failed(self, loop: str, exc: BaseException) -> None:
-        self.last_error = f"{loop}: {exc}" if str(exc) else f"{loop}: {type(exc).__name__}"
-        self.last_error_at = time.time()
-        self.by_loop[loop] = "error"
-
-
 class SyncClient:
     def __init__(self, config: EdgeConfig, db: Database, holder: StateHolder, content: ContentStore) -> None:
         self.config = config
@@ -70,7 +47,8 @@ class SyncClient:
         self.health = SyncHealth()
         self.clock = HubClock(db, config.hub_clock_tolerance_s, config.hub_stale_after_s)
         self.budget = LineBudget(config.sync_max_bytes_per_s)
-        self.submitted = asyncio.Event()  # set by the outbox so a new submission goes up at once
+        # Set after every commit that appended to the up feed (a commit hook, see run()): it goes up at once.
+        self.submitted = asyncio.Event()
         self.blobs_wanted = asyncio.Event()
         self.down_caught_up = asyncio.Event()  # records first: ordinary blobs wait for the down backlog
         self.trust_wanted = asyncio.Event()
@@ -79,8 +57,11 @@ class SyncClient:
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     async def run(self) -> None:
+        await self.db.on_insert("up_entries", self.submitted.set)
+        # Notices that arrive by stick name blobs the line should fetch once it works.
+        await self.db.on_insert("notices", self.blobs_wanted.set)
         await self.clock.load()
-        self.health.key_revoked = await self._revoked_token() is not None
+        self.health.key_revoked = await health_store.revoked_token(self.db) is not None
         # A read may be silent for a whole long poll; longer than that, the line has died under us (or a flipped
         # length makes us wait for bytes that never come).
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10,
@@ -96,8 +77,15 @@ class SyncClient:
             )
 
     def _client(self) -> HubClient:
+        client = self.hub_client()
+        assert client is not None
+        return client
+
+    def hub_client(self) -> HubClient | None:
+        """A signed client to the hub on the sync's session and line budget; None before provisioning or run()."""
         state = self.holder.current
-        assert state is not None and self._session is not None
+        if state is None or self._session is None:
+            return None
         return HubClient(self._session, state.hub_url, self.holder.key, state.village_id, self.budget,
                          self.config.sync_compress)
 
@@ -129,9 +117,7 @@ class SyncClient:
         if isinstance(exc, HubRefused) and exc.code == "revoked_key" and not self.health.key_revoked:
             state = self.holder.current
             self.health.key_revoked = True
-            async with self.db.write() as conn:
-                await conn.execute("INSERT OR REPLACE INTO sync_health (name, value) VALUES ('revoked_token', ?)",
-                                   (state.enroll_token if state else "",))
+            await health_store.record_revoked(self.db, state.enroll_token if state else "")
             log.error("the hub revoked this box's key; it re-enrolls with a new key once a new bundle is applied")
 
     async def _wait_for(self, event: asyncio.Event, timeout: float) -> None:
@@ -144,15 +130,11 @@ class SyncClient:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
 
-    async def _revoked_token(self) -> str | None:
-        value = await self.db.fetchvalue("SELECT value FROM sync_health WHERE name = 'revoked_token'")
-        return str(value) if value is not None else None
-
     # -- the loops; each returns an awaitable to idle on, or None to go again at once ---------------------------
     async def _enroll_once(self) -> Any:
         state = self.holder.current
         assert state is not None
-        revoked = await self._revoked_token()
+        revoked = await health_store.revoked_token(self.db)
         if revoked is not None and state.enroll_token != revoked:
             await self._new_identity()  # a new bundle after a revocation: a new key, never the revoked one
             state = self.holder.current
@@ -163,8 +145,7 @@ class SyncClient:
             open_trust(trust_raw, state.root_key, min_version=self.holder.trust().version)
             self.holder.set_enrolled(trust_raw)
             if revoked is not None:
-                async with self.db.write() as conn:
-                    await conn.execute("DELETE FROM sync_health WHERE name = 'revoked_token'")
+                await health_store.clear_revoked(self.db)
                 self.health.key_revoked = False
             log.info("enrolled with the hub for village %s as %s", state.village_id, self.holder.key.node_id)
         self._enrolled.set()
@@ -224,7 +205,7 @@ class SyncClient:
 
     async def _pull_once(self) -> Any:
         client = self._client()
-        have = int(await self.db.fetchvalue("SELECT seq FROM feed_positions WHERE name = 'down'", default=0))
+        have = await down_applied(self.db)
         data = await client.pull_down(have, self.config.batch_max_bytes, self.config.longpoll_s)
         result = await receive_down(self.db, self.clock, self.holder.trust, client.village_id, data)
         if result.applied or result.ahead:
@@ -233,7 +214,7 @@ class SyncClient:
             self.down_caught_up.set()
         else:
             self.down_caught_up.clear()
-        await self._note_success()
+        await health_store.record_synced(self.db)
         return None  # straight back into the next (long) poll
 
     async def _fetch_blobs_once(self) -> Any:
@@ -260,9 +241,3 @@ class SyncClient:
         except BlobRefused as exc:
             await self.content.record_failure(sha256, str(exc))
             raise
-
-    async def _note_success(self) -> None:
-        async with self.db.write() as conn:
-            await conn.execute(
-                "INSERT OR REPLACE INTO sync_health (name, value) VALUES ('last_sync_at', ?)", (str(time.time()),)
-            )

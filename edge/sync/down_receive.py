@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from edge.feeds.down_apply import apply_ahead, apply_down
 from edge.feeds.positions import read_position
+from edge.sync.health import record_down_tail
 from edge.sync.hub_clock import HubClock, RolledBack
 from protocol import codec, compression
 from protocol.database import Database
@@ -61,7 +62,7 @@ async def receive_down(
         urgent = open_urgent(raw, feed, batch.signer, batch.signed_at, lambda k: doc.can_sign(k, at))
         ahead = await apply_ahead(db, urgent)
     await clock.advance(batch.signed_at)
-    await _note_tail(db, batch.tail_seq, batch.tail_bytes)
+    await record_down_tail(db, batch.tail_seq, batch.tail_bytes)
     return DownResult(len(entries), have_seq, ahead, max(batch.tail_seq, have_seq))
 
 
@@ -90,9 +91,3 @@ async def _refuse_rollback_or_fork(db: Database, batch: Batch, have_seq: int, ha
                 f"down entry {have_seq} from the hub differs from the one this edge applied: batches of two "
                 "different hubs (or a forked feed) are mixed; refused"
             )
-
-
-async def _note_tail(db: Database, tail: int, tail_bytes: int) -> None:
-    async with db.write() as conn:
-        await conn.executemany("INSERT OR REPLACE INTO sync_health (name, value) VALUES (?, ?)",
-                               [("down_tail", str(tail)), ("down_tail_bytes", str(tail_bytes))])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from edge.sync.health import freshest_hub_time, record_hub_time
 from protocol.database import Database
 from protocol.errors import ProtocolError
 
@@ -39,8 +40,7 @@ class HubClock:
         self.stale = False
 
     async def load(self) -> None:
-        value = await self.db.fetchvalue("SELECT value FROM sync_health WHERE name = 'hub_time'")
-        self.freshest = int(value) if value else 0
+        self.freshest = await freshest_hub_time(self.db)
 
     def now_at_least(self) -> int:
         """A time to judge expiries by: our clock, but never before a time the hub has signed (no RTC here)."""
@@ -72,7 +72,4 @@ class HubClock:
         self.freshest = signed_at
         self._since = time.monotonic()
         self.stale = False
-        async with self.db.write() as conn:
-            await conn.execute(
-                "INSERT OR REPLACE INTO sync_health (name, value) VALUES ('hub_time', ?)", (str(signed_at),)
-            )
+        await record_hub_time(self.db, signed_at)
