@@ -18,7 +18,8 @@ from .config import load_config
 def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
 
-    config = load_config(Path(args.data), listen=args.listen, lan=args.lan)
+    config = load_config(Path(args.data), args.config, overrides_from="the command line",
+                         listen=args.listen, lan=args.lan)
     host, port = config.listen_host_port
     web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
     return 0
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True)
     p.add_argument("--listen", default=None, help="HOST:PORT (default 0.0.0.0:8600)")
     p.add_argument("--lan", default=None, help="LAN interface address for mDNS")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="TOML settings file (default DATA/config.toml when present; see docs/settings.md)")
     p.set_defaults(func=_serve)
     p = sub.add_parser("provision", help="apply a provisioning bundle (a file or a stick's folder)")
     p.add_argument("--data", required=True)

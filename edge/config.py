@@ -1,86 +1,86 @@
-"""The edge's settings as data: one list of (name, default, help) drives defaults, validation and the docs.
+"""The edge's settings as data: the fields of `EdgeConfig` are the table (type, default, help, range).
 
-Values come from `DATA/config.toml` when present, then from explicit overrides (the CLI and tests).
+`load_config` reads `--config FILE`, else DATA/config.toml when present, then explicit overrides (the CLI, tests);
+protocol/settings.py does the reading and checking, and docs/settings.md is generated from this table.
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field
+import ipaddress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SETTINGS: list[tuple[str, Any, str]] = [
-    ("listen", "0.0.0.0:8600", "address and port the edge serves on"),
-    ("lan", None, "LAN interface address for mDNS; None advertises on 127.0.0.1 only (demo, tests)"),
-    ("mdns", True, "advertise the edge and browse STBs over mDNS"),
-    ("longpoll_s", 20.0, "how long one down-feed pull waits at the hub for something new"),
-    ("push_interval_s", 5.0, "how often the up feed is pushed even without a new submission"),
-    ("batch_max_bytes", 1024 * 1024, "upper bound of one batch before compression (on the line it is ~15 % of that)"),
-    ("backoff_base_s", 1.0, "first wait after a failed exchange with the hub"),
-    ("backoff_max_s", 30.0, "longest wait between attempts (the contract caps it at 30 s)"),
-    ("request_timeout_s", 30.0, "timeout of one request to the hub, long poll excluded"),
-    ("blob_max_bytes", 2 * 1024**3, "largest blob the edge will fetch"),
-    ("sync_max_bytes_per_s", 0, "cap on the sync's own traffic in bytes/s, both ways together (0: no cap), so a"
-     " live stream keeps its share of the line"),
-    ("sync_compress", True, "send and ask for compact, compressed batches (protocol/compression.py)"),
-    ("hub_stale_after_s", 600.0, "refuse and flag a hub whose signed time has not advanced for this long (freeze)"),
-    ("hub_clock_tolerance_s", 5.0, "how far back a hub's signed time may step before an answer counts as replayed"),
-    ("trust_refresh_s", 3600.0, "how often the hub's trust document is fetched (also at once on an unknown key)"),
-    ("discovery_recheck_s", 30.0, "how often each known STB is re-confirmed over mDNS"),
-    ("discovery_stale_s", 90.0, "an STB not confirmed for this long counts as gone"),
-    ("usb_read_mb_s", 0.0, "cap on reading a content pack from a USB stick, MB/s (0: as fast as the stick goes)"),
-    ("stream_playlist_ttl_s", 1.0, "a relayed live playlist is re-read from the hub at most this often"),
-    ("stream_window_s", 120.0, "relayed segments are kept this long after leaving the playlist"),
-    ("stream_cache_max_bytes", 256 * 1024**2, "memory for relayed segments, all streams together"),
-    ("ingest_segment_max_bytes", 64 * 1024**2, "largest segment a village-hall encoder may push"),
-    ("viewer_window_s", 20.0, "a device counts as watching a stream this long after its last segment request"),
-    ("recording_chunk_bytes", 1024 * 1024, "bytes per request when a meeting recording goes up to the hub"),
-    ("recording_upload_max_bytes_s", 512 * 1024, "cap on the recording upload rate, so the line stays usable"),
-    ("content_quota_bytes", 8 * 1024**3,
-     "disk the content cache may fill; least recently used items go first, pinned ones (emergencies, current notices) never"),
-    ("alert_check_s", 0.5, "how often open TV pages are told about a newly applied emergency notice"),
-    ("alert_wait_s", 20.0, "how long one long poll for emergency alerts is held open"),
-    ("alert_short_poll_s", 3.0, "how often a TV page that cannot hold a connection asks for emergency alerts"),
-    ("alert_streams_max", 2000, "open alert streams (server-sent events) at most; more fall back to polling"),
-]
-_DEFAULTS = {name: default for name, default, _ in SETTINGS}
+from protocol.settings import ServesOnListen, SettingsTable, parse_listen, setting
+
+
+def _ip_address(text: str) -> None:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise ValueError(f"must be an IP address such as 192.168.1.2, not {text!r}") from None
 
 
 @dataclass(frozen=True)
-class EdgeConfig:
+class EdgeConfig(ServesOnListen):
     data_dir: Path
-    values: dict[str, Any] = field(default_factory=dict)
+    listen: str = setting("0.0.0.0:8600", "address and port the edge serves on", check=parse_listen)
+    lan: str | None = setting(None, "LAN interface address for mDNS; unset advertises on 127.0.0.1 only (demo, tests)",
+                              check=_ip_address)
+    mdns: bool = setting(True, "advertise the edge and browse STBs over mDNS")
+    longpoll_s: float = setting(20.0, "how long one down-feed pull waits at the hub for something new",
+                                greater_than=0)
+    push_interval_s: float = setting(5.0, "how often the up feed is pushed even without a new submission",
+                                     greater_than=0)
+    batch_max_bytes: int = setting(1024 * 1024, "upper bound of one batch before compression (on the line it is"
+                                   " ~15 % of that)", greater_than=0)
+    backoff_base_s: float = setting(1.0, "first wait after a failed exchange with the hub", greater_than=0)
+    backoff_max_s: float = setting(30.0, "longest wait between attempts (the contract caps it at 30 s)",
+                                   greater_than=0, at_most=30)
+    request_timeout_s: float = setting(30.0, "timeout of one request to the hub, long poll excluded", greater_than=0)
+    blob_max_bytes: int = setting(2 * 1024**3, "largest blob the edge will fetch", greater_than=0)
+    sync_max_bytes_per_s: int = setting(0, "cap on the sync's own traffic in bytes/s, both ways together (0: no"
+                                        " cap), so a live stream keeps its share of the line", at_least=0)
+    sync_compress: bool = setting(True, "send and ask for compact, compressed batches (protocol/compression.py)")
+    hub_stale_after_s: float = setting(600.0, "refuse and flag a hub whose signed time has not advanced for this"
+                                       " long (freeze)", greater_than=0)
+    hub_clock_tolerance_s: float = setting(5.0, "how far back a hub's signed time may step before an answer counts"
+                                           " as replayed", at_least=0)
+    trust_refresh_s: float = setting(3600.0, "how often the hub's trust document is fetched (also at once on an"
+                                     " unknown key)", greater_than=0)
+    discovery_recheck_s: float = setting(30.0, "how often each known STB is re-confirmed over mDNS", greater_than=0)
+    discovery_stale_s: float = setting(90.0, "an STB not confirmed for this long counts as gone", greater_than=0)
+    usb_read_mb_s: float = setting(0.0, "cap on reading a content pack from a USB stick, MB/s (0: as fast as the"
+                                   " stick goes)", at_least=0)
+    stream_playlist_ttl_s: float = setting(1.0, "a relayed live playlist is re-read from the hub at most this often",
+                                           at_least=0)
+    stream_window_s: float = setting(120.0, "relayed segments are kept this long after leaving the playlist",
+                                     greater_than=0)
+    stream_cache_max_bytes: int = setting(256 * 1024**2, "memory for relayed segments, all streams together",
+                                          greater_than=0)
+    ingest_segment_max_bytes: int = setting(64 * 1024**2, "largest segment a village-hall encoder may push",
+                                            greater_than=0)
+    viewer_window_s: float = setting(20.0, "a device counts as watching a stream this long after its last segment"
+                                     " request", greater_than=0)
+    recording_chunk_bytes: int = setting(1024 * 1024, "bytes per request when a meeting recording goes up to the"
+                                         " hub", greater_than=0)
+    recording_upload_max_bytes_s: int = setting(512 * 1024, "cap on the recording upload rate, so the line stays"
+                                                " usable (0: no cap)", at_least=0)
+    content_quota_bytes: int = setting(8 * 1024**3, "disk the content cache may fill; least recently used items go"
+                                       " first, pinned ones (emergencies, current notices) never", greater_than=0)
+    alert_check_s: float = setting(0.5, "how often open TV pages are told about a newly applied emergency notice",
+                                   greater_than=0)
+    alert_wait_s: float = setting(20.0, "how long one long poll for emergency alerts is held open", greater_than=0)
+    alert_short_poll_s: float = setting(3.0, "how often a TV page that cannot hold a connection asks for emergency"
+                                        " alerts", greater_than=0)
+    alert_streams_max: int = setting(2000, "open alert streams (server-sent events) at most; more fall back to"
+                                     " polling", at_least=0)
 
-    def __getattr__(self, name: str) -> Any:
-        values = object.__getattribute__(self, "values")
-        if name in values:
-            return values[name]
-        if name in _DEFAULTS:
-            return _DEFAULTS[name]
-        raise AttributeError(name)
 
-    @property
-    def listen_host_port(self) -> tuple[str, int]:
-        host, _, port = str(self.listen).rpartition(":")
-        return host or "0.0.0.0", int(port)
+SETTINGS = SettingsTable("village-edge", EdgeConfig)
 
 
-def load_config(data_dir: Path, **overrides: Any) -> EdgeConfig:
-    """Read DATA/config.toml (unknown names are an error, so a typo is not silently ignored) and apply overrides."""
-    values: dict[str, Any] = {}
-    path = data_dir / "config.toml"
-    if path.exists():
-        with path.open("rb") as f:
-            values.update(tomllib.load(f))
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    unknown = sorted(set(values) - set(_DEFAULTS))
-    if unknown:
-        raise ValueError(f"unknown setting(s) in {path}: {', '.join(unknown)}")
-    for name, default, _ in SETTINGS:
-        if name in values and default is not None and not isinstance(values[name], type(default)):
-            if isinstance(default, float) and isinstance(values[name], int):
-                values[name] = float(values[name])
-            else:
-                raise ValueError(f"setting {name} must be a {type(default).__name__}")
-    return EdgeConfig(data_dir=data_dir, values=values)
+def load_config(data_dir: Path, config_file: Path | None = None, *, overrides_from: str = "overrides",
+                **overrides: Any) -> EdgeConfig:
+    """The edge's settings: defaults, the file, then overrides (None values are skipped). Raises ConfigError."""
+    return SETTINGS.load(data_dir, config_file, overrides_from=overrides_from, **overrides)

@@ -15,7 +15,7 @@ from typing import NoReturn
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from .config import ConfigError, HubConfig, parse_listen, settings_help
+from .config import SETTINGS, ConfigError, HubConfig
 from .down_feed import DownFeed
 from .errors import HubError
 from .keys_store import init_hub, load_hub_keys
@@ -45,7 +45,8 @@ class _PathOnlyAccessLog(AbstractAccessLogger):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="village-hub", description="The VillageNet city hub.",
-                epilog="settings in DATA/config.toml:\n" + settings_help(),
+                epilog="settings (serve --config FILE, else DATA/config.toml; see docs/settings.md):\n"
+                + SETTINGS.help_text(),
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     init = sub.add_parser("init", help="create the hub's keys, trust document, admin token and database")
@@ -53,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--name", help="the hub's name, shown to edges in the trust document")
     serve = sub.add_parser("serve", help="run the hub")
     serve.add_argument("--data", required=True, type=Path)
-    serve.add_argument("--listen", help="HOST:PORT (default from config.toml, else 127.0.0.1:8700)")
+    serve.add_argument("--listen", help="HOST:PORT (default from the settings file, else 127.0.0.1:8700)")
+    serve.add_argument("--config", type=Path, metavar="FILE",
+                       help="TOML settings file (default DATA/config.toml when present; see docs/settings.md)")
     village = sub.add_parser("village", help="manage villages")
     vsub = village.add_subparsers(dest="village_command", required=True, parser_class=_Parser)
     add = vsub.add_parser("add", help="register a village (creates its town when new)")
@@ -131,8 +134,8 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app  # the web app is only needed here
 
     args.data.mkdir(parents=True, exist_ok=True)
-    config = HubConfig.load(args.data, listen=args.listen)
-    host, port = parse_listen(config.listen)
+    config = HubConfig.load(args.data, args.config, overrides_from="the command line", listen=args.listen)
+    host, port = config.listen_host_port
     load_hub_keys(args.data)  # a clear "run init first" before anything starts
     app = create_app(config)
     logging.getLogger(__name__).info("hub serving %s on http://%s:%d/", args.data, host, port)
