@@ -1,8 +1,10 @@
 """Sync by USB stick when the line is down: write what the hub lacks to `VILLAGENET/sync/`, apply what it sent.
 
-`export_to` and `import_from` work on a plain folder (the USB watcher copies the stick's `sync/` folder to a temp
-dir and back), open the edge's own database beside a running edge (WAL, one writer per process), and verify the
-hub's batches exactly as the online sync does. Both are coroutines.
+`export_with` and `import_with` work on a plain folder (the USB watcher copies the stick's `sync/` folder to a temp
+dir and back) with the running box's own database, state and hub clock, so the one-writer rule holds and the
+freeze defence sees what the stick brought. `export_to` and `import_from` do the same for the
+`village-edge sync` command, a process of its own, which opens the database itself. Batches from the hub are
+verified exactly as the online sync does (edge/sync/down_receive.py).
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from typing import Any
 
 from edge.box.state_holder import StateHolder
 from edge.config import load_config
-from edge.feeds.positions import mark_acked, read_position, up_entries_after, up_head
+from edge.feeds.positions import (
+    acked_up_to,
+    down_applied,
+    mark_acked,
+    read_position,
+    up_entries_after,
+    up_head,
+)
 from edge.schema import SCHEMA
 from edge.sync.down_receive import receive_down
 from edge.sync.hub_clock import HubClock
@@ -54,72 +63,83 @@ async def _open_db(data_dir: Path) -> Database:
 
 
 async def export_to(data_dir: Path, sync_dir: Path) -> dict[str, Any]:
-    """Write the up entries the hub has not acknowledged and this edge's signed down position."""
+    """`village-edge sync export`: export_with on this box's database, opened for the command."""
     holder = _holder(data_dir)
-    state = holder.current
-    assert state is not None
     db = await _open_db(data_dir)
     try:
-        acked, _ = await read_position(db, "up_acked")
-        head = await up_head(db)
-        down_seq, down_hash = await read_position(db, "down")
-        remove_files(sync_dir, "up", state.village_id)
-        feed = feed_name("up", state.village_id)
-        files, seq = 0, acked
-        while seq < head:
-            entries = await up_entries_after(db, seq, STICK_BATCH_BYTES)
-            batch = make_batch(holder.key, feed, entries, 0, b"", compact=True, tail_seq=head)
-            write_file(sync_dir, batch_name("up", state.village_id, entries[0].seq), compression.compress(batch))
-            seq = entries[-1].seq
-            files += 1
-        write_file(sync_dir, position_name(state.village_id),
-                   make_position(holder.key, state.village_id, down_seq, down_hash, head))
+        return await export_with(db, holder, sync_dir)
     finally:
         await db.close()
+
+
+async def import_from(data_dir: Path, sync_dir: Path) -> dict[str, Any]:
+    """`village-edge sync import`: import_with on this box's database and hub clock, opened for the command."""
+    holder = _holder(data_dir)
+    config = load_config(data_dir)
+    db = await _open_db(data_dir)
+    try:
+        clock = HubClock(db, config.hub_clock_tolerance_s, config.hub_stale_after_s)
+        await clock.load()
+        return await import_with(db, holder, clock, sync_dir)
+    finally:
+        await db.close()
+
+
+async def export_with(db: Database, holder: StateHolder, sync_dir: Path) -> dict[str, Any]:
+    """Write the up entries the hub has not acknowledged and this edge's signed down position."""
+    state = holder.current
+    if state is None:
+        raise NotProvisioned("this box is not provisioned; apply a bundle first")
+    acked = await acked_up_to(db)
+    head = await up_head(db)
+    down_seq, down_hash = await read_position(db, "down")
+    remove_files(sync_dir, "up", state.village_id)
+    feed = feed_name("up", state.village_id)
+    files, seq = 0, acked
+    while seq < head:
+        entries = await up_entries_after(db, seq, STICK_BATCH_BYTES)
+        batch = make_batch(holder.key, feed, entries, 0, b"", compact=True, tail_seq=head)
+        write_file(sync_dir, batch_name("up", state.village_id, entries[0].seq), compression.compress(batch))
+        seq = entries[-1].seq
+        files += 1
+    write_file(sync_dir, position_name(state.village_id),
+               make_position(holder.key, state.village_id, down_seq, down_hash, head))
     log.info("sneakernet export for %s: up %d..%d in %d files, down position %d", state.village_id, acked + 1,
              head, files, down_seq)
     return {"village_id": state.village_id, "up_entries": head - acked, "up_files": files, "down_seq": down_seq}
 
 
-async def import_from(data_dir: Path, sync_dir: Path) -> dict[str, Any]:
+async def import_with(db: Database, holder: StateHolder, clock: HubClock, sync_dir: Path) -> dict[str, Any]:
     """Apply the hub's down batches and acknowledgement for this village; same checks as online, idempotent."""
-    holder = _holder(data_dir)
     state = holder.current
-    assert state is not None
-    config = load_config(data_dir)
-    db = await _open_db(data_dir)
+    if state is None:
+        raise NotProvisioned("this box is not provisioned; apply a bundle first")
     applied, refused, acked = 0, [], None
-    try:
-        clock = HubClock(db, config.hub_clock_tolerance_s, config.hub_stale_after_s)
-        await clock.load()
-        files = [f for f in list_files(sync_dir) if f.village_id == state.village_id]
-        for f in (f for f in files if f.kind == "down"):
-            try:
-                result = await receive_down(db, clock, holder.trust, state.village_id, read_file(f.path))
-                applied += result.applied
-            except ProtocolError as exc:
-                log.warning("sneakernet: refused %s: %s", f.path.name, exc.detail)
-                refused.append(f"{f.path.name}: {exc.detail}")
-        doc, at = holder.trust(), clock.now_at_least()
+    files = [f for f in list_files(sync_dir) if f.village_id == state.village_id]
+    for f in (f for f in files if f.kind == "down"):
+        try:
+            result = await receive_down(db, clock, holder.trust, state.village_id, read_file(f.path))
+            applied += result.applied
+        except ProtocolError as exc:
+            log.warning("sneakernet: refused %s: %s", f.path.name, exc.detail)
+            refused.append(f"{f.path.name}: {exc.detail}")
+    doc, at = holder.trust(), clock.now_at_least()
 
-        def trusted(key: bytes) -> bool:
-            return doc.can_sign(key, at)
+    def trusted(key: bytes) -> bool:
+        return doc.can_sign(key, at)
 
-        for f in (f for f in files if f.kind == "ack"):
-            try:
-                ack = open_ack(read_file(f.path, 4096), feed_name("up", state.village_id), trusted)
-            except ProtocolError as exc:
-                refused.append(f"{f.path.name}: {exc.detail}")
-                continue
-            if await mark_acked(db, ack.seq, ack.hash):
-                acked = ack.seq
-            else:
-                refused.append(f"{f.path.name}: the hub's acknowledgement does not match this edge's up feed")
-        down_seq, _ = await read_position(db, "down")
-    finally:
-        await db.close()
+    for f in (f for f in files if f.kind == "ack"):
+        try:
+            ack = open_ack(read_file(f.path, 4096), feed_name("up", state.village_id), trusted)
+        except ProtocolError as exc:
+            refused.append(f"{f.path.name}: {exc.detail}")
+            continue
+        if await mark_acked(db, ack.seq, ack.hash):
+            acked = ack.seq
+        else:
+            refused.append(f"{f.path.name}: the hub's acknowledgement does not match this edge's up feed")
+    down_seq = await down_applied(db)
     if not any(f.kind in ("down", "ack") for f in files):
         refused.append(f"{sync_dir} holds nothing from the hub for village {state.village_id}")
     return {"village_id": state.village_id, "down_applied": applied, "down_seq": down_seq, "up_acked": acked,
             "refused": refused}
-

@@ -29,7 +29,7 @@ from .diag_export import export_diagnostics
 from .hardware import hardware_facts
 from .pack_import import import_packs
 from .sentences import in_chinese
-from .sync_exchange import exchange_sync, sync_available
+from .sync_exchange import exchange_sync
 
 log = logging.getLogger(__name__)
 RECEIPTS_KEPT = ("usb", "receipts")
@@ -85,7 +85,7 @@ async def service_stick(rt: EdgeRuntime, stick: StickFS, device: str, activity: 
         wants_feeds = bool(inventory.under(ROOT, "packs")) or inventory.has_dir(ROOT, "sync") is not None
         if not refused and rt.holder.current is not None:
             actions.extend(await import_packs(rt, stick, inventory, activity, present))
-            if inventory.has_dir(ROOT, "sync") and sync_available():
+            if inventory.has_dir(ROOT, "sync"):
                 activity.step("sync")
                 actions.append(await exchange_sync(rt, stick, inventory, present))
         elif not refused and wants_feeds:

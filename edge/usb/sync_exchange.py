@@ -1,4 +1,4 @@
-"""Sync by stick, hands-free: a stick holding `VILLAGENET/sync/` gets the sneakernet exchange of edge/sneakernet.py.
+"""Sync by stick, hands-free: a stick holding `VILLAGENET/sync/` gets the sneakernet exchange of edge/sync/sneakernet.py.
 
 The stick's sync folder is copied to a private temporary folder, the hub's batches there are applied, the box's
 unacknowledged up batches are written there, and what changed is copied back; the receipt says what moved.
@@ -8,26 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib
-import importlib.util
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from edge.runtime import EdgeRuntime
+from edge.sync.sneakernet import export_with, import_with
 from protocol.errors import ProtocolError
 from protocol.feed import BATCH_LIMITS
 from provisioning.stick import ROOT, Inventory, StickError, StickFS, StickGone, StickPath, read_capped
 
-from ..runtime import EdgeRuntime
-
 MAX_SYNC_FILES = 2000
 # Receipts and the status stay small (the hub decodes both with tight limits): long lists are cut, with a count.
 _LISTED = 40
-
-
-def sync_available() -> bool:
-    return importlib.util.find_spec("edge.sync.sneakernet") is not None
 
 
 def _copy_in(stick: StickFS, files: dict[StickPath, int], into: Path) -> dict[str, str]:
@@ -57,7 +51,6 @@ def _copy_back(stick: StickFS, folder: StickPath, tmp: Path, before: dict[str, s
 
 async def exchange_sync(rt: EdgeRuntime, stick: StickFS, inventory: Inventory,
                         present: Callable[[], bool]) -> dict[str, Any]:
-    sneakernet = importlib.import_module("edge.sync.sneakernet")
     folder = inventory.has_dir(ROOT, "sync")
     assert folder is not None
     files = {path: e.size for path, e in inventory.under(*folder).items() if len(path) == len(folder) + 1}
@@ -68,8 +61,9 @@ async def exchange_sync(rt: EdgeRuntime, stick: StickFS, inventory: Inventory,
         tmp = Path(tmp_name)
         try:
             before = await asyncio.to_thread(_copy_in, stick, files, tmp)
-            imported = await sneakernet.import_from(rt.config.data_dir, tmp)
-            exported = await sneakernet.export_to(rt.config.data_dir, tmp)
+            # The running box's own database, state and hub clock: one writer, one freeze defence.
+            imported = await import_with(rt.db, rt.holder, rt.sync.clock, tmp)
+            exported = await export_with(rt.db, rt.holder, tmp)
             if not present():
                 raise StickGone()
             written, removed = await asyncio.to_thread(_copy_back, stick, folder, tmp, before)
@@ -77,7 +71,6 @@ async def exchange_sync(rt: EdgeRuntime, stick: StickFS, inventory: Inventory,
             raise
         except (StickError, ProtocolError) as exc:
             return {"what": "sync", "result": "refused", "code": exc.code, "detail": exc.detail}
-    rt.sync.blobs_wanted.set()  # notices that came by stick may name blobs to fetch once the line works
     return {"what": "sync", "result": "applied", "down_applied": imported.get("down_applied", 0),
             "down_seq": imported.get("down_seq"), "up_acked": imported.get("up_acked"),
             "up_entries": exported.get("up_entries", 0), "up_files": exported.get("up_files", 0),

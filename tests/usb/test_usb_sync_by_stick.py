@@ -9,15 +9,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from deploy.local_processes import BIN
 from tests.integration.system import http, wait_for
 
 from .conftest import Field, needs_loop
 from .sticks import attached, copy_out, holds_device, make_fat_image, replace_folder
-
-pytest.importorskip("edge.sync.sneakernet")
 
 
 def status(url: str) -> dict[str, Any]:
