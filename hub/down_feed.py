@@ -7,14 +7,13 @@ the village's long polls only after the commit, so an edge is never shown an ent
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterable
 from typing import Any
 
 from protocol import codec
-from protocol.feed import Entry, chain, feed_name, make_batch
+from protocol.feed import MAX_URGENT, Entry, chain, feed_name, make_batch
 from protocol.keys import NodeKey
-from protocol.urgent import MAX_URGENT, is_urgent, make_urgent
+from protocol.records import is_emergency_notice
 
 from .models import Head
 from .store import HubStore
@@ -39,6 +38,10 @@ class DownFeed:
         # and then as well.
         self._recheck_s = recheck_s
         self._events: dict[str, asyncio.Event] = {}
+
+    def use_signing_key(self, key: NodeKey) -> None:
+        """Sign later batches with `key` (after a rotation; batches already sent stay valid under the old one)."""
+        self._signing = key
 
     async def append(self, tx: Tx, ops_by_village: dict[str, list[dict[str, Any]]]) -> dict[str, Head]:
         """Chain the ops onto each village's feed inside `tx`; returns each touched village's new head."""
@@ -82,7 +85,8 @@ class DownFeed:
         """A signed batch of the entries after `after`: at most `max_bytes`, but at least one entry if any.
 
         With nothing after `after` it is an empty batch that still proves the feed's head and the hub's clock.
-        `compact` makes a version 2 batch, which also signs the feed's whole length (the edge's backlog).
+        `compact` makes a version 2 batch, which also signs the feed's whole length (the edge's backlog) and, when
+        it stops short of the end, carries the emergency notices further down as urgent entries (protocol/feed.py).
         """
         assert self._signing is not None, "a DownFeed without a signing key cannot make batches"
         feed = feed_name("down", village_id)
@@ -105,28 +109,14 @@ class DownFeed:
             cursor = rows[-1][0]
         tail = await self._store.down_head(village_id)
         head = tail if not entries else Head(entries[-1].seq, entries[-1].hash)
-        signed_at = int(time.time())
-        tail_bytes = await self._bytes_after(village_id, head.seq) if compact and tail.seq > head.seq else 0
-        data = make_batch(self._signing, feed, entries, head.seq, head.hash, now=signed_at, compact=compact,
-                          tail_seq=tail.seq, tail_bytes=tail_bytes)
-        if compact and tail.seq > head.seq:
-            urgent = await self._urgent_after(village_id, head.seq)
-            if urgent:
-                m = codec.decode(data)
-                m["urgent"] = make_urgent(self._signing, feed, urgent, signed_at)
-                data = codec.encode(m)
-        return data
-
-    async def _bytes_after(self, village_id: str, after: int) -> int:
-        """Bytes of ops still to come after `after` (the edge's down backlog in its status)."""
-        # HubStore offers no such sum; one read on its reader connection.
-        value = await self._store._db.fetchvalue(
-            "SELECT COALESCE(SUM(length(op)), 0) FROM down_entries WHERE village_id = ? AND seq > ?",
-            (village_id, after), default=0)
-        return int(value)
+        behind = compact and tail.seq > head.seq
+        tail_bytes = await self._store.down_bytes_after(village_id, head.seq) if behind else 0
+        urgent = await self._urgent_after(village_id, head.seq) if behind else []
+        return make_batch(self._signing, feed, entries, head.seq, head.hash, compact=compact, tail_seq=tail.seq,
+                          tail_bytes=tail_bytes, urgent=urgent)
 
     async def _urgent_after(self, village_id: str, after: int) -> list[Entry]:
-        """Emergency notices further down the feed than this batch reaches (protocol/urgent.py), a bounded look."""
+        """Emergency notices further down the feed than this batch reaches, to send ahead; a bounded look."""
         found: list[Entry] = []
         cursor = after
         for _ in range(URGENT_SCAN // _PAGE):
@@ -134,7 +124,7 @@ class DownFeed:
             for seq, prev, raw_op, entry_hash in rows:
                 if b"emergency" in raw_op:  # cheap filter before decoding
                     op = codec.decode(raw_op)
-                    if is_urgent(op):
+                    if is_emergency_notice(op):
                         found.append(Entry(seq, prev, op, entry_hash))
             if len(rows) < _PAGE or len(found) >= MAX_URGENT:
                 break

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import time
 
 from .errors import HubError, NotFound
 from .store import HubStore
@@ -29,19 +28,10 @@ async def revoke_edge(store: HubStore, village_id: str, reason: str = "revoked b
             raise NotFound(f"no village {village_id} is registered at this hub", "unknown_village")
         if village.edge_key is None:
             raise NotFound(f"village {village_id} has no enrolled box to revoke", "not_enrolled")
-        # Tx offers no method for this table; the statement runs inside the same write transaction.
-        await tx._exec(
-            "INSERT OR IGNORE INTO revoked_edge_keys (key, village_id, revoked_at, reason) VALUES (?, ?, ?, ?)",
-            (village.edge_key, village_id, time.time(), reason),
-        )
+        await tx.revoke_edge_key(village.edge_key, village_id, reason)
         key = village.edge_key
     log.warning("revoked the edge key of village %s (%s)", village_id, reason)
     return key
-
-
-async def is_revoked(store: HubStore, key: bytes) -> bool:
-    row = await store._db.fetchone("SELECT 1 FROM revoked_edge_keys WHERE key = ?", (key,))
-    return row is not None
 
 
 def claimed_key(header: str | None) -> bytes | None:
@@ -55,7 +45,7 @@ def claimed_key(header: str | None) -> bytes | None:
 
 
 async def refuse_if_revoked(store: HubStore, village_id: str, key: bytes | None) -> None:
-    if key is not None and await is_revoked(store, key):
+    if key is not None and await store.is_edge_key_revoked(key):
         log.warning("refused a request for village %s: the edge key was revoked", village_id)
         raise KeyRevoked(
             f"this box's key was revoked for village {village_id}; bring it a new provisioning bundle to re-enroll",

@@ -2,7 +2,8 @@
 
 `rotate_signing_key` makes a new key and a trust document listing old and new; `retire_old_keys` lists only the
 new one and moves the old to `retired_keys` with an expiry. Edges fetch the trust document and follow; the running
-hub notices the changed files (`refresh_keys`) on its next sync request, so nothing restarts.
+hub notices the changed files (`KeyFileWatch`, through `Hub.refresh_keys`) on its next sync request, so nothing
+restarts.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from protocol.keys import NodeKey, fingerprint
 from protocol.trust import make_trust
 
 from .keys_store import SIGNING_KEY, TRUST, HubKeys, load_hub_keys
-from .services import Hub
 
 log = logging.getLogger(__name__)
 DEFAULT_GRACE_S = 7 * 24 * 3600
@@ -52,28 +52,28 @@ def retire_old_keys(data_dir: Path, grace_s: int = DEFAULT_GRACE_S, now: int | N
     return load_hub_keys(data_dir)
 
 
-def _stamp(data_dir: Path) -> tuple[int, int]:
-    return os.stat(data_dir / TRUST).st_mtime_ns, os.stat(data_dir / SIGNING_KEY).st_mtime_ns
+class KeyFileWatch:
+    """Notices when a CLI rotated the key files under a running hub; cheap (two stat calls) when nothing changed."""
 
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        # None until the first look, so the first request reloads once whatever the files' age.
+        self._stamp: tuple[int, int] | None = None
 
-_seen: dict[int, tuple[int, int]] = {}
-
-
-def refresh_keys(hub: Hub) -> None:
-    """Re-read the key files when a CLI rotated them while the hub runs; cheap (two stat calls) otherwise."""
-    data_dir = hub.config.data_dir
-    try:
-        stamp = _stamp(data_dir)
-    except FileNotFoundError:
-        return
-    if _seen.get(id(hub)) == stamp:
-        return
-    try:
-        keys = load_hub_keys(data_dir)
-    except Exception as exc:  # a half-written rotation: keep signing with what we have and look again later
-        log.warning("hub keys changed but cannot be loaded yet: %s", exc)
-        return
-    _seen[id(hub)] = stamp
-    hub.keys = keys
-    hub.down._signing = keys.signing
-    log.info("hub keys reloaded: trust version %d, signing %s", keys.trust.version, fingerprint(keys.signing.public))
+    def reload_if_changed(self) -> HubKeys | None:
+        """The keys as the files now hold them if they changed since the last look, else None."""
+        try:
+            stamp = os.stat(self.data_dir / TRUST).st_mtime_ns, os.stat(self.data_dir / SIGNING_KEY).st_mtime_ns
+        except FileNotFoundError:
+            return None
+        if stamp == self._stamp:
+            return None
+        try:
+            keys = load_hub_keys(self.data_dir)
+        except Exception as exc:  # a half-written rotation: keep signing with what we have and look again later
+            log.warning("hub keys changed but cannot be loaded yet: %s", exc)
+            return None
+        self._stamp = stamp
+        log.info("hub keys reloaded: trust version %d, signing %s", keys.trust.version,
+                 fingerprint(keys.signing.public))
+        return keys

@@ -1,4 +1,4 @@
-"""Plain records the store hands out (villages, notices, submissions, replies, status), and their JSON forms.
+"""Plain records the store hands out (villages, notices, submissions, replies, status, streams), and their JSON forms.
 
 Rows become these dataclasses at the store boundary, so no caller depends on SQLite rows (a later PostgreSQL store
 returns the same objects).
@@ -145,6 +145,38 @@ class StatusRow:
         doc = row["document"]
         values = {k: row[k] for k in cls.__dataclass_fields__ if k != "document"}
         return cls(document=json.loads(doc) if doc else None, **values)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A live stream the hub relays (hub/streams.py); `ended_at` is set once staff end it."""
+
+    id: str
+    title: str
+    area: str
+    scope: str
+    source_url: str
+    created_at: float
+    ended_at: float | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> Stream:
+        return cls(**{k: row[k] for k in cls.__dataclass_fields__})
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "area": self.area, "scope": self.scope,
+                "source_url": self.source_url, "created_at": rfc3339(self.created_at),
+                "ended_at": rfc3339(self.ended_at), "state": "ended" if self.ended_at else "live",
+                "url": f"/streams/{self.id}/index.m3u8"}
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A meeting recording an edge is uploading (hub/recordings.py): what it declared, and whether it is whole."""
+
+    size: int
+    sha256: str
+    completed_at: float | None
 
 
 @dataclass(frozen=True)

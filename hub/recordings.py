@@ -18,8 +18,6 @@ from protocol.records import is_sha256_hex
 from .blobs import BlobStore
 from .errors import BadInput, Conflict, HubError
 from .store import HubStore
-from .streams import _conn, _db
-from .validate import now
 
 RECORDING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 MAX_CHUNK = 8 * 1024 * 1024
@@ -57,24 +55,16 @@ class RecordingUploads:
             return await self._status(village_id, recording_id, size, sha256)
 
     async def _status(self, village_id: str, recording_id: str, size: int, sha256: str) -> dict[str, Any]:
-        row = await _db(self.store).fetchone(
-            "SELECT size, sha256, completed_at FROM recordings WHERE village_id = ? AND id = ?",
-            (village_id, recording_id),
-        )
+        held = await self.store.get_recording(village_id, recording_id)
         partial = self._partial(village_id, recording_id)
-        if row is not None and row["completed_at"] is not None:
-            if (row["size"], row["sha256"]) != (size, sha256):
+        if held is not None and held.completed_at is not None:
+            if (held.size, held.sha256) != (size, sha256):
                 raise Conflict(f"recording {recording_id} is already complete with another hash", "conflict")
             return {"id": recording_id, "received": size, "size": size, "sha256": sha256, "complete": True}
-        if row is None or (row["size"], row["sha256"]) != (size, sha256):
+        if held is None or (held.size, held.sha256) != (size, sha256):
             await asyncio.to_thread(partial.unlink, True)
             async with self.store.transaction() as tx:
-                await _conn(tx).execute(
-                    "INSERT INTO recordings (village_id, id, size, sha256, started_at) VALUES (?, ?, ?, ?, ?)"
-                    " ON CONFLICT (village_id, id) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,"
-                    " started_at = excluded.started_at, completed_at = NULL",
-                    (village_id, recording_id, size, sha256, now()),
-                )
+                await tx.start_recording(village_id, recording_id, size, sha256)
         received = await asyncio.to_thread(_size_of, partial)
         return {"id": recording_id, "received": received, "size": size, "sha256": sha256, "complete": False}
 
@@ -105,10 +95,7 @@ class RecordingUploads:
             await asyncio.to_thread(_place, partial, self.blobs.path_for(sha256))
             async with self.store.transaction() as tx:
                 await tx.put_blob(sha256, size, MIME)
-                await _conn(tx).execute(
-                    "UPDATE recordings SET completed_at = ? WHERE village_id = ? AND id = ?",
-                    (tx.now, village_id, recording_id),
-                )
+                await tx.complete_recording(village_id, recording_id)
             return {**status, "received": size, "complete": True}
 
 

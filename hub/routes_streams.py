@@ -48,7 +48,7 @@ async def create_stream(request: web.Request) -> web.Response:
 @routes.get("/api/v1/streams")
 async def list_streams(request: web.Request) -> web.Response:
     require_admin(request)
-    items = await streams.list_streams(request.app[HUB].store)
+    items = await request.app[HUB].store.list_streams()
     return web.json_response({"streams": [s.to_json() for s in items]}, dumps=_dumps)
 
 
@@ -67,7 +67,7 @@ async def relay(request: web.Request) -> web.Response:
     sid, name = request.match_info["id"], request.match_info["file"]
     if not streams.STREAM_ID.match(sid) or (name != PLAYLIST_NAME and not is_segment_name(name)):
         raise ApiError(400, "bad_name", "stream ids and segment names are plain names (letters, digits, '_-.')")
-    stream = await streams.get_stream(request.app[HUB].store, sid)
+    stream = await request.app[HUB].store.get_stream(sid)
     if stream is None or stream.ended_at is not None:
         raise ApiError(404, "unknown_stream", f"no live stream {sid} at the hub")
     hls = request.app[streams.RELAYS].relay_for(stream)

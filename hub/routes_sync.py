@@ -25,7 +25,6 @@ from .auth import authenticate_edge
 from .blob_chunks import hints_for
 from .blobs import parse_range
 from .edge_revocation import claimed_key, refuse_if_revoked
-from .key_rotation import refresh_keys
 from .models import Village
 from .services import HUB
 from .validate import float_param, int_param
@@ -42,7 +41,7 @@ log = logging.getLogger(__name__)
 async def _edge(request: web.Request, body: bytes) -> Village:
     """The signing edge's village, refusing a revoked key with its own clear reason first."""
     hub = request.app[HUB]
-    refresh_keys(hub)
+    hub.refresh_keys()
     village_id = request.match_info["village"]
     await refuse_if_revoked(hub.store, village_id, claimed_key(request.headers.get(HEADER)))
     return await authenticate_edge(request, village_id, body)
@@ -50,7 +49,7 @@ async def _edge(request: web.Request, body: bytes) -> Village:
 
 @routes.get("/api/v1/trust")
 async def trust(request: web.Request) -> web.Response:
-    refresh_keys(request.app[HUB])
+    request.app[HUB].refresh_keys()
     return web.Response(body=request.app[HUB].keys.trust_raw, content_type=MSGPACK,
                         headers={"Cache-Control": "no-cache"})
 
@@ -58,7 +57,7 @@ async def trust(request: web.Request) -> web.Response:
 @routes.post("/api/v1/enroll")
 async def enroll(request: web.Request) -> web.Response:
     hub = request.app[HUB]
-    refresh_keys(hub)
+    hub.refresh_keys()
     village_id, token, key = registry.parse_enroll_request(await read_json(request, MAX_JSON))
     await refuse_if_revoked(hub.store, village_id, key)
     village = await registry.enroll(hub.store, village_id, token, key)
@@ -78,7 +77,7 @@ async def down(request: web.Request) -> web.Response:
     wait = float_param(request.query.get("wait"), "wait", 0.0, 0.0, cfg.longpoll_max_s)
     if wait > 0:
         await hub.down.wait_for_new(village.id, after, wait)
-        refresh_keys(hub)  # a rotation during the wait: sign with the key the trust document now names
+        hub.refresh_keys()  # a rotation during the wait: sign with the key the trust document now names
     # `enc=z1` asks for the compact, compressed form (protocol/compression.py); without it, version 1 as before.
     packed = request.query.get("enc") == compression.ENCODING
     data = await hub.down.batch(village.id, after, max_bytes, compact=packed)

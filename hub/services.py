@@ -13,6 +13,7 @@ from aiohttp import web
 from .blobs import BlobStore
 from .config import HubConfig
 from .down_feed import DownFeed
+from .key_rotation import KeyFileWatch
 from .keys_store import HubKeys
 from .status_poller import StatusPoller
 from .store import HubStore
@@ -31,6 +32,17 @@ class Hub:
     blobs: BlobStore
     poller: StatusPoller
     _sync_marked: dict[str, float] = field(default_factory=dict)
+    _key_files: KeyFileWatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._key_files = KeyFileWatch(self.config.data_dir)
+
+    def refresh_keys(self) -> None:
+        """Pick up keys a CLI rotated while the hub runs: serve the new trust document, sign with the new key."""
+        keys = self._key_files.reload_if_changed()
+        if keys is not None:
+            self.keys = keys
+            self.down.use_signing_key(keys.signing)
 
     async def mark_synced(self, village_id: str) -> None:
         """Remember that the village's edge just talked to us (shown as last_sync_at)."""

@@ -26,7 +26,6 @@ from protocol.stick_sync import (
 )
 
 from .down_feed import DownFeed
-from .edge_revocation import is_revoked
 from .errors import HubError
 from .keys_store import load_hub_keys
 from .store import HubStore
@@ -64,7 +63,7 @@ async def _one_village(store: HubStore, down: DownFeed, signing: Any, sync_dir: 
     if position.village_id != vid or village is None:
         raise HubError(f"{pos_file.path.name} is for village {position.village_id!r}, unknown here or misnamed",
                        "wrong_village")
-    if await is_revoked(store, position.signer):
+    if await store.is_edge_key_revoked(position.signer):
         raise HubError(f"the box that wrote {pos_file.path.name} has a revoked key; bring it a new bundle",
                        "revoked_key")
     if village.edge_key != position.signer:

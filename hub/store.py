@@ -15,7 +15,18 @@ from typing import Any
 from protocol.database import Database
 from protocol.feed import GENESIS
 
-from .models import VILLAGE_COLUMNS, VILLAGE_FROM, Head, Notice, Reply, StatusRow, Submission, Village
+from .models import (
+    VILLAGE_COLUMNS,
+    VILLAGE_FROM,
+    Head,
+    Notice,
+    Recording,
+    Reply,
+    StatusRow,
+    Stream,
+    Submission,
+    Village,
+)
 from .schema import SCHEMA
 from .store_tx import Tx
 from .validate import now
@@ -85,9 +96,21 @@ class HubStore:
         )
         return {r["id"]: r["seq"] for r in rows}
 
+    async def down_bytes_after(self, village_id: str, after: int) -> int:
+        """Bytes of ops in the down feed after `after` (what an edge at `after` still has to fetch)."""
+        value = await self._db.fetchvalue(
+            "SELECT COALESCE(SUM(length(op)), 0) FROM down_entries WHERE village_id = ? AND seq > ?",
+            (village_id, after),
+            default=0,
+        )
+        return int(value)
+
     async def up_head(self, village_id: str) -> Head:
         row = await self._db.fetchone("SELECT seq, hash FROM up_heads WHERE village_id = ?", (village_id,))
         return Head(row["seq"], row["hash"]) if row else Head(0, GENESIS)
+
+    async def is_edge_key_revoked(self, key: bytes) -> bool:
+        return await self._db.fetchone("SELECT 1 FROM revoked_edge_keys WHERE key = ?", (key,)) is not None
 
     # notices
 
@@ -141,6 +164,40 @@ class HubStore:
 
     async def count_submissions(self) -> int:
         return int(await self._db.fetchvalue("SELECT count(*) FROM submissions", default=0))
+
+    async def edge_record_body(self, village_id: str, kind: str, record_id: str) -> dict[str, Any] | None:
+        """The latest body an edge sent for one of its own records (a final vote tally, a device status...)."""
+        row = await self._db.fetchone(
+            "SELECT body FROM edge_records WHERE village_id = ? AND kind = ? AND id = ?", (village_id, kind, record_id)
+        )
+        return json.loads(row["body"]) if row else None
+
+    async def vote_choices(self, village_id: str, question_id: str) -> list[tuple[int, str, Any]]:
+        """(up seq, device id, choice) of every vote the village sent on a question, as the hub holds them."""
+        rows = await self._db.fetchall(
+            "SELECT up_seq, device_id, json_extract(body, '$.choice') AS choice FROM submissions"
+            " WHERE village_id = ? AND kind = 'vote' AND json_extract(body, '$.question_id') = ?",
+            (village_id, question_id),
+        )
+        return [(r["up_seq"], r["device_id"], r["choice"]) for r in rows]
+
+    # streams and recordings
+
+    async def get_stream(self, stream_id: str) -> Stream | None:
+        row = await self._db.fetchone("SELECT * FROM streams WHERE id = ?", (stream_id,))
+        return Stream.from_row(row) if row else None
+
+    async def list_streams(self, limit: int = 1000) -> list[Stream]:
+        """Newest first."""
+        rows = await self._db.fetchall("SELECT * FROM streams ORDER BY created_at DESC LIMIT ?", (limit,))
+        return [Stream.from_row(r) for r in rows]
+
+    async def get_recording(self, village_id: str, recording_id: str) -> Recording | None:
+        row = await self._db.fetchone(
+            "SELECT size, sha256, completed_at FROM recordings WHERE village_id = ? AND id = ?",
+            (village_id, recording_id),
+        )
+        return Recording(row["size"], row["sha256"], row["completed_at"]) if row else None
 
     # blobs and status
 

@@ -15,7 +15,7 @@ import aiosqlite
 from protocol import codec
 from protocol.feed import GENESIS, Entry
 
-from .models import VILLAGE_COLUMNS, VILLAGE_FROM, Head, Notice, Submission, Village
+from .models import VILLAGE_COLUMNS, VILLAGE_FROM, Head, Notice, Stream, Submission, Village
 
 STATUS_HISTORY_KEEP = 200
 
@@ -85,6 +85,13 @@ class Tx:
         await self._exec(
             "UPDATE villages SET edge_key = ?, token_used_by = ?, enrolled_at = ? WHERE id = ?",
             (key, key, self.now, village_id),
+        )
+
+    async def revoke_edge_key(self, key: bytes, village_id: str, reason: str) -> None:
+        """Refuse this key for good (its requests, its batches, a later enrollment); revoking twice changes nothing."""
+        await self._exec(
+            "INSERT OR IGNORE INTO revoked_edge_keys (key, village_id, revoked_at, reason) VALUES (?, ?, ?, ?)",
+            (key, village_id, self.now, reason),
         )
 
     async def touch_last_sync(self, village_id: str) -> None:
@@ -232,6 +239,40 @@ class Tx:
         await self._exec(
             "INSERT OR IGNORE INTO blobs (sha256, size, mime, created_at) VALUES (?, ?, ?, ?)",
             (sha256, size, mime, self.now),
+        )
+
+    # streams and recordings
+
+    async def get_stream(self, stream_id: str) -> Stream | None:
+        row = await self._one("SELECT * FROM streams WHERE id = ?", (stream_id,))
+        return Stream.from_row(row) if row else None
+
+    async def insert_stream(self, stream: Stream) -> None:
+        await self._exec(
+            "INSERT INTO streams (id, title, area, scope, source_url, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (stream.id, stream.title, stream.area, stream.scope, stream.source_url, stream.created_at),
+        )
+
+    async def end_stream(self, stream_id: str) -> None:
+        await self._exec("UPDATE streams SET ended_at = ? WHERE id = ?", (self.now, stream_id))
+
+    async def live_streams(self) -> list[Stream]:
+        """Streams not yet ended, oldest first."""
+        rows = await self._all("SELECT * FROM streams WHERE ended_at IS NULL ORDER BY created_at")
+        return [Stream.from_row(r) for r in rows]
+
+    async def start_recording(self, village_id: str, recording_id: str, size: int, sha256: str) -> None:
+        """Expect a recording of this size and hash from the start (a new size or hash replaces the old upload)."""
+        await self._exec(
+            "INSERT INTO recordings (village_id, id, size, sha256, started_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (village_id, id) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,"
+            " started_at = excluded.started_at, completed_at = NULL",
+            (village_id, recording_id, size, sha256, self.now),
+        )
+
+    async def complete_recording(self, village_id: str, recording_id: str) -> None:
+        await self._exec(
+            "UPDATE recordings SET completed_at = ? WHERE village_id = ? AND id = ?", (self.now, village_id, recording_id)
         )
 
     # status

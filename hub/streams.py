@@ -13,16 +13,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import aiosqlite
 from aiohttp import web
 
-from protocol.database import Database
 from protocol.hls_relay import HlsRelay
 from protocol.records import AREAS, delete, put
 
 from .down_feed import DownFeed
 from .errors import BadInput, Conflict, NotFound, Unprocessable
-from .models import Village
+from .models import Stream, Village
 from .notices import parse_scope, scope_covers
 from .store import HubStore
 from .store_tx import Tx
@@ -31,33 +29,6 @@ from .validate import choice_field, now, require_object, rfc3339, text_field
 STREAM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 MAX_TITLE = 200
 MAX_URL = 2000
-
-
-def _db(store: HubStore) -> Database:
-    # The streams tables live in the hub's one database, read like the others (one writer, WAL readers).
-    return store._db
-
-
-def _conn(tx: Tx) -> aiosqlite.Connection:
-    # Written in the caller's transaction, so a stream and its down-feed entries commit together.
-    return tx._conn
-
-
-@dataclass(frozen=True)
-class Stream:
-    id: str
-    title: str
-    area: str
-    scope: str
-    source_url: str
-    created_at: float
-    ended_at: float | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "area": self.area, "scope": self.scope,
-                "source_url": self.source_url, "created_at": rfc3339(self.created_at),
-                "ended_at": rfc3339(self.ended_at), "state": "ended" if self.ended_at else "live",
-                "url": f"/streams/{self.id}/index.m3u8"}
 
 
 def parse_source_url(value: object) -> str:
@@ -88,35 +59,20 @@ def stream_op(stream: Stream) -> dict[str, Any]:
                                      "started_at": rfc3339(stream.created_at)})
 
 
-async def get_stream(store: HubStore, stream_id: str) -> Stream | None:
-    row = await _db(store).fetchone("SELECT * FROM streams WHERE id = ?", (stream_id,))
-    return Stream(**{k: row[k] for k in Stream.__dataclass_fields__}) if row else None
-
-
-async def list_streams(store: HubStore) -> list[Stream]:
-    rows = await _db(store).fetchall("SELECT * FROM streams ORDER BY created_at DESC LIMIT 1000")
-    return [Stream(**{k: r[k] for k in Stream.__dataclass_fields__}) for r in rows]
-
-
 async def create_stream(store: HubStore, down: DownFeed, raw: Any) -> tuple[Stream, bool]:
     """Register a stream and announce it to every village in scope; the same body again changes nothing."""
     new = parse_stream(raw)
     async with store.transaction() as tx:
-        conn = _conn(tx)
-        async with conn.execute("SELECT * FROM streams WHERE id = ?", (new.id,)) as cur:
-            row = await cur.fetchone()
-        if row is not None:
-            old = Stream(**{k: row[k] for k in Stream.__dataclass_fields__})
+        old = await tx.get_stream(new.id)
+        if old is not None:
             same = (old.title, old.area, old.scope, old.source_url) == (new.title, new.area, new.scope, new.source_url)
             if same and old.ended_at is None:
                 return old, False
             raise Conflict(f"stream {new.id} already exists with other settings; use another id", "conflict")
         if not await tx.scope_target_exists(new.scope):
             raise Unprocessable(f"scope {new.scope} names no registered town or village", "unknown_scope")
-        await conn.execute(
-            "INSERT INTO streams (id, title, area, scope, source_url, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (new.id, new.title, new.area, new.scope, new.source_url, new.created_at),
-        )
+        # In the caller's transaction, so a stream and its down-feed entries commit together.
+        await tx.insert_stream(new)
         villages = await tx.villages_in_scope(new.scope)
         await down.append(tx, {v: [stream_op(new)] for v in villages})
     return new, True
@@ -124,10 +80,7 @@ async def create_stream(store: HubStore, down: DownFeed, raw: Any) -> tuple[Stre
 
 async def backfill_streams(tx: Tx, down: DownFeed, village: Village) -> int:
     """Give a village that joined late every live stream whose scope covers it; returns how many."""
-    async with _conn(tx).execute("SELECT * FROM streams WHERE ended_at IS NULL ORDER BY created_at") as cur:
-        rows = await cur.fetchall()
-    live = [Stream(**{k: r[k] for k in Stream.__dataclass_fields__}) for r in rows]
-    ops = [stream_op(s) for s in live if scope_covers(s.scope, village)]
+    ops = [stream_op(s) for s in await tx.live_streams() if scope_covers(s.scope, village)]
     if ops:
         await down.append(tx, {village.id: ops})
     return len(ops)
@@ -136,17 +89,14 @@ async def backfill_streams(tx: Tx, down: DownFeed, village: Village) -> int:
 async def end_stream(store: HubStore, down: DownFeed, stream_id: str) -> Stream:
     """Stop relaying: the villages in scope get a delete and take the stream off their TVs."""
     async with store.transaction() as tx:
-        conn = _conn(tx)
-        async with conn.execute("SELECT * FROM streams WHERE id = ?", (stream_id,)) as cur:
-            row = await cur.fetchone()
-        if row is None:
+        stream = await tx.get_stream(stream_id)
+        if stream is None:
             raise NotFound(f"no stream {stream_id}", "unknown_stream")
-        stream = Stream(**{k: row[k] for k in Stream.__dataclass_fields__})
         if stream.ended_at is None:
-            await conn.execute("UPDATE streams SET ended_at = ? WHERE id = ?", (tx.now, stream_id))
+            await tx.end_stream(stream_id)
             villages = await tx.villages_in_scope(stream.scope)
             await down.append(tx, {v: [delete("stream", stream_id)] for v in villages})
-    ended = await get_stream(store, stream_id)
+    ended = await store.get_stream(stream_id)
     assert ended is not None
     return ended
 

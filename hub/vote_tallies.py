@@ -5,34 +5,23 @@ The two agree when every vote reached the hub; a difference shows a vote lost or
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from protocol.vote_count import count_votes
 
 from .errors import NotFound
 from .store import HubStore
-from .streams import _db
 
 
 async def vote_tallies(store: HubStore, village_id: str, question_id: str) -> dict[str, Any]:
     """{question_id, village_id, edge: the village's final tally, hub: recounted from the vote submissions}."""
-    db = _db(store)
-    row = await db.fetchone(
-        "SELECT body FROM edge_records WHERE village_id = ? AND kind = 'vote_tally' AND id = ?",
-        (village_id, question_id),
-    )
-    if row is None:
+    edge = await store.edge_record_body(village_id, "vote_tally", question_id)
+    if edge is None:
         raise NotFound(f"no final tally of question {question_id} from village {village_id} yet", "unknown_question")
-    edge = json.loads(row["body"])
     choices = [str(c) for c in edge.get("choices", [])]
     cutoff = edge.get("cutoff_up_seq")
-    votes = await db.fetchall(
-        "SELECT up_seq, device_id, json_extract(body, '$.choice') FROM submissions"
-        " WHERE village_id = ? AND kind = 'vote' AND json_extract(body, '$.question_id') = ?",
-        (village_id, question_id),
-    )
-    hub = count_votes(((v[0], v[1], v[2]) for v in votes), choices, cutoff if isinstance(cutoff, int) else None)
+    votes = await store.vote_choices(village_id, question_id)
+    hub = count_votes(votes, choices, cutoff if isinstance(cutoff, int) else None)
     return {
         "question_id": question_id,
         "village_id": village_id,

@@ -5,13 +5,17 @@ signed once, over its head (last seq and hash) and the signer's clock, so verify
 Version 2 ("compact") sends only the ops after the first entry's (seq, prev): the receiver recomputes the chain,
 so 37 incompressible bytes per entry stay off the line; it also signs the sender's whole feed length (`tail_seq`)
 so the receiver knows its backlog.
+
+A batch that stops short of the feed's end may also carry `urgent` entries: emergency notices further down the
+feed, sent ahead of their turn so a village far behind shows them at once. Their hashes are part of what the batch
+signature covers, and `open_batch` checks them with the rest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +23,14 @@ from . import codec
 from .codec import Limits
 from .errors import ChainError, DecodeError, SequenceError, UnknownKey, WrongVillage
 from .keys import NodeKey, verify
-from .records import Side, validate_op
+from .records import Side, is_emergency_notice, validate_op
 
 GENESIS = b"\x00" * 32
 BATCH_LIMITS = Limits(max_bytes=8 * 1024 * 1024, max_bin=1024 * 1024, max_array=20_000)
 _SIGNED = "villagenet-batch-v1"
 _SIGNED_V2 = "villagenet-batch-v2"
+# Urgent entries one batch may carry: enough for a flood of warnings, small beside the batch cap.
+MAX_URGENT = 20
 
 
 def feed_name(direction: str, village_id: str) -> str:
@@ -67,6 +73,7 @@ class Batch:
     signer: bytes
     tail_seq: int = 0  # how long the sender's feed was when it signed (v2); the head for v1
     tail_bytes: int = 0  # bytes of ops after this batch in the sender's feed when it signed (v2; the backlog)
+    urgent: tuple[Entry, ...] = ()  # emergency notices past the head, sent ahead of their turn (already verified)
 
     @property
     def first_seq(self) -> int:
@@ -78,8 +85,11 @@ def _signed_message(feed: str, head_seq: int, head_hash: bytes, signed_at: int) 
 
 
 def _signed_message_v2(feed: str, head_seq: int, head_hash: bytes, signed_at: int, tail_seq: int,
-                       tail_bytes: int) -> bytes:
-    return codec.encode([_SIGNED_V2, feed, head_seq, head_hash, signed_at, tail_seq, tail_bytes])
+                       tail_bytes: int, urgent: list[bytes] | None) -> bytes:
+    # The urgent entries' hashes are signed only when the batch carries them, so a batch without them signs the
+    # same message as before they existed; adding, dropping or changing any of them breaks the signature.
+    signed = [_SIGNED_V2, feed, head_seq, head_hash, signed_at, tail_seq, tail_bytes]
+    return codec.encode(signed if urgent is None else [*signed, urgent])
 
 
 def make_batch(
@@ -92,16 +102,24 @@ def make_batch(
     compact: bool = False,
     tail_seq: int | None = None,
     tail_bytes: int = 0,
+    urgent: Sequence[Entry] = (),
 ) -> bytes:
     """Sign a batch. With no entries it still proves the feed's head and the signer's clock.
 
     `compact` writes version 2 (ops only, plus the signed `tail_seq`, default the head); otherwise version 1.
+    `urgent` (version 2 only) are emergency notice entries after the head, at most MAX_URGENT, signed with it.
     """
     if entries:
         head_seq, head_hash = entries[-1].seq, entries[-1].hash
     signed_at = int(time.time()) if now is None else now
+    if urgent and not compact:
+        raise ValueError("only version 2 (compact) batches carry urgent entries")
+    if len(urgent) > MAX_URGENT or any(e.seq <= head_seq or not is_emergency_notice(e.op) for e in urgent):
+        raise ValueError(f"urgent entries must be at most {MAX_URGENT} emergency notices after the batch's head")
+    urgent_hashes = [e.hash for e in urgent] if urgent else None
+    extra: dict[str, Any] = {"urgent": [[e.seq, e.prev, e.op] for e in urgent]} if urgent else {}
     if compact:
-        tail = head_seq if tail_seq is None else max(tail_seq, head_seq)
+        tail = max(head_seq if tail_seq is None else tail_seq, head_seq, urgent[-1].seq if urgent else 0)
         return codec.encode(
             {
                 "v": 2,
@@ -115,7 +133,9 @@ def make_batch(
                 "tail_bytes": tail_bytes,
                 "signed_at": signed_at,
                 "signer": key.public,
-                "sig": key.sign(_signed_message_v2(feed, head_seq, head_hash, signed_at, tail, tail_bytes)),
+                "sig": key.sign(_signed_message_v2(feed, head_seq, head_hash, signed_at, tail, tail_bytes,
+                                                   urgent_hashes)),
+                **extra,
             }
         )
     return codec.encode(
@@ -139,7 +159,11 @@ def open_batch(
     is_trusted: Callable[[bytes], bool],
     limits: Limits = BATCH_LIMITS,
 ) -> Batch:
-    """Decode and fully verify a batch: form, feed, trusted signer, signature, internal chain, op ownership."""
+    """Decode and fully verify a batch: form, feed, trusted signer, signature, internal chain, op ownership.
+
+    Its urgent entries, if any, are covered by the same signature and checked by the same rules, plus their own:
+    each is an emergency notice past the batch's head and within the signed feed length, in increasing order.
+    """
     m = codec.require_map(codec.decode(data, limits), "batch")
     what = "batch"
     version = codec.field(m, "v", int, what)
@@ -155,14 +179,19 @@ def open_batch(
     sig = codec.field(m, "sig", bytes, what)
     if not is_trusted(signer):
         raise UnknownKey("batch is signed by a key this node does not trust")
+    urgent = _urgent_entries(m, feed) if "urgent" in m else None
+    urgent_hashes = None if urgent is None else [e.hash for e in urgent]
     if version == 1:
+        if urgent is not None:
+            raise DecodeError("only version 2 batches carry urgent entries")
         raw_entries = codec.field(m, "entries", list, what)
         tail_seq, tail_bytes = head_seq, 0
         verify(signer, sig, _signed_message(feed, head_seq, head_hash, signed_at))
     else:
         tail_seq = codec.field(m, "tail_seq", int, what)
         tail_bytes = codec.field(m, "tail_bytes", int, what)
-        verify(signer, sig, _signed_message_v2(feed, head_seq, head_hash, signed_at, tail_seq, tail_bytes))
+        verify(signer, sig, _signed_message_v2(feed, head_seq, head_hash, signed_at, tail_seq, tail_bytes,
+                                               urgent_hashes))
         raw_entries = _expand_compact(m, what)
 
     entries: list[Entry] = []
@@ -174,8 +203,7 @@ def open_batch(
         seq, prev, op = raw
         if prev is None and prev_hash is not None:
             prev = prev_hash  # compact batch: the chain itself says what came before
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or not isinstance(prev, bytes):
-            raise DecodeError("entry seq must be a positive integer and prev must be bytes")
+        _check_seq_and_prev(seq, prev, "entry")
         if prev_seq is not None and seq != prev_seq + 1:
             raise SequenceError(f"entry {seq} does not follow entry {prev_seq}", prev_seq)
         if prev_hash is not None and prev != prev_hash:
@@ -188,7 +216,38 @@ def open_batch(
         raise ChainError("the signed head does not match the entries")
     if tail_seq < head_seq:
         raise DecodeError("the signed feed length is shorter than the batch's head")
-    return Batch(feed, entries, head_seq, head_hash, signed_at, signer, tail_seq, tail_bytes)
+    after = head_seq
+    for e in urgent or []:
+        if e.seq <= after or e.seq > tail_seq:
+            raise DecodeError(f"urgent entry {e.seq} is not after entry {after} and within the signed feed length "
+                              f"{tail_seq}")
+        validate_op(e.op, sender)
+        if not is_emergency_notice(e.op):
+            raise DecodeError("only emergency notices may be sent ahead of their turn")
+        after = e.seq
+    return Batch(feed, entries, head_seq, head_hash, signed_at, signer, tail_seq, tail_bytes, tuple(urgent or ()))
+
+
+def _urgent_entries(m: dict[str, Any], feed: str) -> list[Entry]:
+    """The urgent entries' form and hashes, needed before the signature can be checked; their rules come after."""
+    raw = codec.field(m, "urgent", list, "batch")
+    if not 0 < len(raw) <= MAX_URGENT:
+        raise DecodeError(f"a batch's urgent entries must be 1 to {MAX_URGENT}")
+    out: list[Entry] = []
+    for item in raw:
+        if not (isinstance(item, list) and len(item) == 3):
+            raise DecodeError("an urgent entry must be [seq, prev, op]")
+        seq, prev, op = item
+        _check_seq_and_prev(seq, prev, "urgent entry")
+        if not isinstance(op, dict):
+            raise DecodeError("an urgent entry's op must be a map")
+        out.append(Entry(seq, prev, op, entry_hash(feed, seq, prev, op)))
+    return out
+
+
+def _check_seq_and_prev(seq: Any, prev: Any, what: str) -> None:
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or not isinstance(prev, bytes):
+        raise DecodeError(f"{what} seq must be a positive integer and prev must be bytes")
 
 
 def _expand_compact(m: dict[str, Any], what: str) -> list[Any]:

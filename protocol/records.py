@@ -57,6 +57,13 @@ def delete(kind: str, record_id: str) -> dict[str, Any]:
     return {"op": "delete", "kind": kind, "id": record_id, "body": {}, "blobs": []}
 
 
+def is_emergency_notice(op: dict[str, Any]) -> bool:
+    """An emergency notice's put: the one kind of entry a down batch may send ahead of its turn (protocol/feed.py)."""
+    body = op.get("body")
+    return (op.get("op") == "put" and op.get("kind") == "notice" and isinstance(body, dict)
+            and body.get("priority") == "emergency")
+
+
 def validate_op(op: Any, sender: Side) -> dict[str, Any]:
     """Check an op's form and that its sender owns the record's kind; return it unchanged."""
     m = codec.require_map(op, "op")

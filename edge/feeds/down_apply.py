@@ -89,7 +89,7 @@ async def apply_down(db: Database, entries: list[Entry]) -> int:
 
 
 async def apply_ahead(db: Database, entries: list[Entry]) -> int:
-    """Show emergency notices sent ahead of their turn (protocol/urgent.py) without moving the down position.
+    """Show emergency notices sent ahead of their turn (a batch's urgent entries) without moving the down position.
 
     The same entry is applied again in its turn; both writes are the same put, so the notice reads the same.
     """

@@ -15,15 +15,13 @@ from edge.feeds.down_apply import apply_ahead, apply_down
 from edge.feeds.positions import read_position
 from edge.sync.health import record_down_tail
 from edge.sync.hub_clock import HubClock, RolledBack
-from protocol import codec, compression
+from protocol import compression
 from protocol.database import Database
 from protocol.errors import ChainError
 from protocol.feed import BATCH_LIMITS, Batch, feed_name, new_entries, open_batch
 from protocol.trust import TrustDocument
-from protocol.urgent import open_urgent
 
 log = logging.getLogger(__name__)
-_URGENT_KEY = b"\xa6urgent"  # the msgpack key of emergency entries sent ahead (protocol/urgent.py)
 
 
 @dataclass(frozen=True)
@@ -56,11 +54,8 @@ async def receive_down(
     if entries:
         have_seq = await apply_down(db, entries)
         log.info("applied down entries %d..%d", entries[0].seq, entries[-1].seq)
-    ahead = 0
-    if _URGENT_KEY in plain:
-        raw = codec.require_map(codec.decode(plain, BATCH_LIMITS), "batch").get("urgent")
-        urgent = open_urgent(raw, feed, batch.signer, batch.signed_at, lambda k: doc.can_sign(k, at))
-        ahead = await apply_ahead(db, urgent)
+    # Urgent entries were verified with the batch (protocol/feed.py); shown now, applied again in their turn.
+    ahead = await apply_ahead(db, list(batch.urgent)) if batch.urgent else 0
     await clock.advance(batch.signed_at)
     await record_down_tail(db, batch.tail_seq, batch.tail_bytes)
     return DownResult(len(entries), have_seq, ahead, max(batch.tail_seq, have_seq))
