@@ -25,12 +25,13 @@ from .keys_store import HubKeys, load_hub_keys
 from .pack_export import export_pack
 from .registry import async_issue_enrollment_token
 from .store import HubStore
+from .subcommands import Subcommands
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("enroll", "pack", "diag")
 
 
-def add_stick_commands(sub: argparse._SubParsersAction, parser_class: type[argparse.ArgumentParser]) -> None:
+def add_stick_commands(sub: Subcommands, parser_class: type[argparse.ArgumentParser]) -> None:
     enroll = sub.add_parser("enroll", help="enroll boxes provisioned offline")
     esub = enroll.add_subparsers(dest="enroll_command", required=True, parser_class=parser_class)
     imp = esub.add_parser("import", help="enroll the boxes whose receipts are on a stick")

@@ -18,6 +18,7 @@ from .edge_revocation import revoke_edge
 from .key_rotation import DEFAULT_GRACE_S, retire_old_keys, rotate_signing_key
 from .sneakernet import import_from
 from .store import HubStore
+from .subcommands import Subcommands
 
 EXIT_OK, EXIT_USAGE = 0, 2
 COMMANDS = ("sync", "key", "edge")
@@ -28,7 +29,7 @@ def sync_dir_of(stick: Path) -> Path:
     return inner if (stick / "VILLAGENET").is_dir() else stick
 
 
-def add_sync_commands(sub: argparse._SubParsersAction, parser_class: type[argparse.ArgumentParser]) -> None:
+def add_sync_commands(sub: Subcommands, parser_class: type[argparse.ArgumentParser]) -> None:
     sync = sub.add_parser("sync", help="sync a village by USB stick while its line is down")
     ssub = sync.add_subparsers(dest="sync_command", required=True, parser_class=parser_class)
     imp = ssub.add_parser("import", help="take the villages' up batches from a stick and write what they lack")

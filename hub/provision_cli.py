@@ -1,6 +1,7 @@
 """`village-provision make`: the technician's command that writes a signed bundle for one village.
 
-Run at the hub (it needs the hub's data dir for the root key and to register the enrollment token).
+Run at the hub and part of it: it reads the hub's data dir (root key, diagnostics key) and registers the enrollment
+token there; the bundle format itself is provisioning's (provisioning/bundle.py), which knows nothing of the hub.
 """
 
 from __future__ import annotations
@@ -10,17 +11,16 @@ import sys
 from pathlib import Path
 
 from protocol.keys import fingerprint
+from provisioning.bundle import DEFAULT_LIFETIME_S, STICK_PATH, make_bundle
+from provisioning.output import write_bundle
 
-from .bundle import DEFAULT_LIFETIME_S, STICK_PATH, make_bundle
-from .output import write_bundle
+from .diag_key import diag_public_key
+from .errors import HubError
+from .keys_store import load_hub_keys
+from .registry import issue_enrollment_token
 
 
 def _make(args: argparse.Namespace) -> int:
-    from hub.diag_key import diag_public_key
-    from hub.errors import HubError
-    from hub.keys_store import load_hub_keys
-    from hub.registry import issue_enrollment_token
-
     hub_data = Path(args.hub_data)
     lifetime_s = int(args.days * 24 * 3600)
     try:

@@ -1,0 +1,13 @@
+"""What a `village-hub` command group needs from argparse to add its subcommands, as a typing Protocol.
+
+`add_subparsers()` returns a class argparse keeps private; this names the one method the groups call on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Protocol
+
+
+class Subcommands(Protocol):
+    def add_parser(self, name: str, *, help: str | None = None) -> argparse.ArgumentParser: ...
