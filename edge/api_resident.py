@@ -9,12 +9,13 @@ from edge.lan.discovery import normalize_device_id
 from edge.notices.board import list_notices
 from edge.residents.outbox import submission_view
 from edge.residents.rules import MAX_SUBMISSION_BYTES, Invalid, parse_submission, parse_uuid
-from protocol.http_errors import ApiError, read_json
+from protocol.http_errors import read_json
 from protocol.records import AREAS, is_sha256_hex
 
+from .errors import NotProvisioned, Refused
 from .runtime import RUNTIME
 from .status import VERSION
-from .tv.my_submissions import BadCursor, device_submissions
+from .tv.my_submissions import device_submissions
 
 routes = web.RouteTableDef()
 _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
@@ -48,7 +49,7 @@ async def notices(request: web.Request) -> web.Response:
     _touch_device(request)
     area = request.query.get("area")
     if area is not None and area not in AREAS:
-        raise ApiError(400, "unknown_area", f"area must be one of {', '.join(AREAS)}")
+        raise Refused(400, "unknown_area", f"area must be one of {', '.join(AREAS)}")
     return web.json_response({"notices": await list_notices(request.app[RUNTIME].db, area)})
 
 
@@ -58,15 +59,12 @@ async def post_submission(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     state = rt.holder.current
     if state is None:
-        raise ApiError(503, "not_provisioned", "这台设备尚未开通，请联系村里的工作人员。This box is not provisioned yet.")
+        raise NotProvisioned()
     payload = await read_json(request, MAX_SUBMISSION_BYTES)
-    try:
-        sub = parse_submission(payload)
-    except Invalid as exc:
-        raise ApiError(exc.status, exc.code, exc.detail) from None
+    sub = parse_submission(payload)
     outcome = await rt.outbox.submit(state.village_id, sub)
     if outcome.status == 409:
-        raise ApiError(409, "conflict", f"submission {sub['id']} already exists with a different body")
+        raise Refused(409, "conflict", f"submission {sub['id']} already exists with a different body")
     if outcome.status == 201:
         return web.json_response({"id": outcome.submission_id, "state": "queued"}, status=201)
     view = await submission_view(rt.db, outcome.submission_id)
@@ -79,11 +77,8 @@ async def my_submissions(request: web.Request) -> web.Response:
     """One device's own submissions ("my submissions"), newest first, with state, replies and its rating."""
     device_id = normalize_device_id(request.query.get("device_id"))
     if device_id is None:
-        raise ApiError(400, "bad_device", "device_id must be 1 to 64 letters, digits or ._:- (the STB's id)")
-    try:
-        items, cursor = await device_submissions(request.app[RUNTIME].db, device_id, request.query.get("cursor"))
-    except BadCursor as exc:
-        raise ApiError(400, "bad_cursor", str(exc)) from None
+        raise Refused(400, "bad_device", "device_id must be 1 to 64 letters, digits or ._:- (the STB's id)")
+    items, cursor = await device_submissions(request.app[RUNTIME].db, device_id, request.query.get("cursor"))
     return web.json_response({"submissions": items, **({"next": cursor} if cursor else {})})
 
 
@@ -92,11 +87,11 @@ async def get_submission(request: web.Request) -> web.Response:
     _touch_device(request)
     try:
         sid = parse_uuid(request.match_info["id"], "id")
-    except Invalid as exc:
-        raise ApiError(400, exc.code, exc.detail) from None
+    except Invalid as exc:  # a bad id in the URL is a bad request (400), not a bad body (422)
+        raise Refused(400, exc.code, exc.detail) from None
     view = await submission_view(request.app[RUNTIME].db, sid)
     if view is None:
-        raise ApiError(404, "not_found", f"no submission {sid} on this box")
+        raise Refused(404, "not_found", f"no submission {sid} on this box")
     return web.json_response(view)
 
 
@@ -104,12 +99,12 @@ async def get_submission(request: web.Request) -> web.Response:
 async def content(request: web.Request) -> web.StreamResponse:
     sha256 = request.match_info["sha256"]
     if not is_sha256_hex(sha256):
-        raise ApiError(400, "bad_hash", "content is addressed by 64 lowercase hex digits of SHA-256")
+        raise Refused(400, "bad_hash", "content is addressed by 64 lowercase hex digits of SHA-256")
     cache = request.app.get(CONTENT_CACHE)
     if cache is not None:
         return await cache.serve(request, sha256)  # notes the use for LRU; asks again for an evicted blob
     store = request.app[RUNTIME].content
     if not store.has(sha256):
-        raise ApiError(404, "not_here_yet", "this content has not reached the village yet")
+        raise Refused(404, "not_here_yet", "this content has not reached the village yet")
     # FileResponse answers Range (206/416), If-None-Match and If-Range itself, with sendfile.
     return web.FileResponse(store.path_for(sha256), headers=_IMMUTABLE)

@@ -17,7 +17,6 @@ from edge.lan.discovery import DeviceTable, Discovery
 from edge.residents.outbox import Outbox
 from edge.sync.client import SyncClient
 from protocol.database import Database
-from protocol.http_errors import error_middleware
 
 from . import api_resident, api_status, tv
 from .config import EdgeConfig
@@ -25,9 +24,12 @@ from .runtime import RUNTIME, EdgeRuntime
 from .schema import SCHEMA
 from .staff import api_pairing as staff_pairing
 from .staff.site import create_staff_app
+from .staff.web import error_page as staff_error_page
 from .streams import routes as streams_routes
 from .streams.lifecycle import streams_ctx
+from .tv.render import error_page as tv_error_page
 from .usb.lifecycle import usb_watcher_ctx
+from .web.errors import ERROR_PAGES, ErrorPages, error_middleware
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +115,9 @@ CONFIG = web.AppKey("config", EdgeConfig)
 def create_app(config: EdgeConfig) -> web.Application:
     app = web.Application(middlewares=[error_middleware])
     app[CONFIG] = config
+    app[ERROR_PAGES] = ErrorPages()  # refusals on these pages are shown as pages, elsewhere as JSON
+    app[ERROR_PAGES].register("/tv", tv_error_page)
+    app[ERROR_PAGES].register("/staff", staff_error_page)
     app.cleanup_ctx.extend([_runtime_ctx, _sync_ctx, _discovery_ctx, usb_watcher_ctx])
     app.add_routes(api_resident.routes)
     app.add_routes(api_status.routes)

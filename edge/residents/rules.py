@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from edge.errors import Refused
 from protocol import codec
 from protocol.records import SUBMISSION_KINDS
 
@@ -15,12 +16,8 @@ MAX_SUBMISSION_BYTES = 64 * 1024
 MAX_TEXT = 2000
 
 
-class Invalid(Exception):
+class Invalid(Refused):
     """A submission the edge will not queue; `code` and `detail` go back to the device as they are."""
-
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
 
 
 def _text(body: dict[str, Any], name: str, required: bool) -> None:

@@ -6,8 +6,6 @@ import time
 
 from aiohttp import web
 
-from protocol.http_errors import ApiError
-
 from ..runtime import RUNTIME
 from .households import pairing_code_for
 
@@ -18,12 +16,7 @@ routes = web.RouteTableDef()
 async def pairing_code(request: web.Request) -> web.Response:
     """`{code, expires_in_s}` for the TV's settings screen; staff type the code to pair the STB with a household."""
     device_id = request.query.get("device_id", "")
-    try:
-        code, expires_at = await pairing_code_for(request.app[RUNTIME].db, device_id)
-    except ValueError as exc:
-        raise ApiError(400, "bad_device_id", str(exc)) from None
-    except OverflowError as exc:
-        raise ApiError(503, "busy", str(exc)) from None
+    code, expires_at = await pairing_code_for(request.app[RUNTIME].db, device_id)
     return web.json_response(
         {"code": code, "device_id": device_id.strip(), "expires_in_s": max(0, int(expires_at - time.time()))},
         headers={"Cache-Control": "no-store"},

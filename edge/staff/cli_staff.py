@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any, Protocol
 
 from protocol.database import Database
 
@@ -18,7 +19,13 @@ from .accounts import ROLES, add_or_reset
 MAX_STDIN = 4096
 
 
-def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+class Subcommands(Protocol):
+    """What `ArgumentParser.add_subparsers()` returns, as far as adding a command goes (its class is private)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
+
+
+def add_arguments(sub: Subcommands) -> None:
     p = sub.add_parser("staff", help="manage local staff accounts of the staff page")
     staff_sub = p.add_subparsers(dest="staff_command", required=True)
     add = staff_sub.add_parser("add", help="create a local staff account or reset its password (from stdin)")

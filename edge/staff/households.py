@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+from edge.errors import Refused
 from edge.lan.mdns_txt import normalize_device_id
 from protocol.database import Database
 
@@ -72,7 +73,7 @@ async def pairing_code_for(db: Database, device_id: str, now: float | None = Non
     """The code the TV shows for `device_id` (the same one while it is valid); returns (code, expires_at)."""
     clean = normalize_device_id(device_id)
     if clean is None:
-        raise ValueError("device_id must be 1 to 64 letters, digits or ._:-")
+        raise Refused(400, "bad_device_id", "device_id must be 1 to 64 letters, digits or ._:-")
     now = time.time() if now is None else now
     async with db.write() as conn:
         await conn.execute("DELETE FROM pairing_codes WHERE created_at < ?", (now - PAIRING_CODE_S,))
@@ -83,14 +84,14 @@ async def pairing_code_for(db: Database, device_id: str, now: float | None = Non
         async with conn.execute("SELECT COUNT(*) FROM pairing_codes") as cur:
             open_codes = await cur.fetchone()
             if open_codes is not None and open_codes[0] >= MAX_OPEN_CODES:
-                raise OverflowError("too many pairing codes are open; try again in an hour")
+                raise Refused(503, "busy", "too many pairing codes are open; try again in an hour")
         for _ in range(50):
             code = f"{secrets.randbelow(10**6):06d}"
             async with conn.execute("SELECT 1 FROM pairing_codes WHERE code = ?", (code,)) as cur:
                 if await cur.fetchone() is None:
                     break
         else:
-            raise OverflowError("no free pairing code; try again later")
+            raise Refused(503, "busy", "no free pairing code; try again later")
         await conn.execute(
             "INSERT INTO pairing_codes (code, device_id, created_at) VALUES (?, ?, ?)", (code, clean, now)
         )

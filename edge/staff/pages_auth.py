@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..web.i18n import normalize_language
 from .accounts import LoginRefused, authenticate
 from .dashboard import dashboard_data
-from .i18n import COOKIE as LANG_COOKIE
-from .i18n import LANGUAGES
 from .sessions import COOKIE, SESSION_S, end_session, start_session
-from .site import ALL_ROLES, LOGIN_CSRF_COOKIE, PREFIX, allow, new_login_csrf, render, runtime
+from .web import ALL_ROLES, LANG_COOKIE, LOGIN_CSRF_COOKIE, PREFIX, allow, new_login_csrf, render, runtime
 
 routes = web.RouteTableDef()
+
+
 def _set_private_cookie(response: web.StreamResponse, name: str, value: str, max_age: int) -> None:
     """HttpOnly and SameSite=Strict: page scripts cannot read it and other sites cannot make the browser send it."""
     response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Strict", path=PREFIX)
@@ -63,9 +64,9 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.get("/lang")
 async def switch_language(request: web.Request) -> web.Response:
-    lang = request.query.get("to", "")
+    lang = normalize_language(request.query.get("to"))
     response = web.HTTPSeeOther(_safe_next(request.query.get("next")))
-    if lang in LANGUAGES:
+    if lang is not None:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", path=PREFIX)
     raise response
 

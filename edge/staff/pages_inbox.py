@@ -5,27 +5,28 @@ from __future__ import annotations
 from aiohttp import web
 
 from edge.residents.rules import Invalid, parse_uuid
-from protocol.http_errors import ApiError
 from protocol.records import SUBMISSION_KINDS
 
+from ..errors import Refused
 from .households import missing_checkins
 from .inbox import STATES, list_inbox, parse_filters, submission_detail
 from .local_replies import add_local_reply, hand_to_town
-from .site import OFFICE, PREFIX, allow, current, render, runtime, village_id
+from .web import OFFICE, PREFIX, allow, current, done_name, render, runtime, village_id
 
 routes = web.RouteTableDef()
 
-DONE_MESSAGES = {
-    "reply": "回复已保存，居民在电视上马上就能看到，网络通时会同步到城市平台。",
-    "handover": "已标记为转交镇街，网络通时会同步到城市平台。",
-}
+DONE = ("reply", "handover")  # ?done= after a form: the page says so (catalog key done.<name>)
+
+
+def _no_such_submission() -> Refused:
+    return Refused(404, "not_found", "这个事项不在本村的记录里。This submission is not on this box.")
 
 
 def _submission_id(request: web.Request) -> str:
     try:
         return parse_uuid(request.match_info["id"], "id")
     except Invalid:
-        raise web.HTTPNotFound(text="no such submission") from None
+        raise _no_such_submission() from None
 
 
 @routes.get("/inbox")
@@ -41,9 +42,8 @@ async def inbox(request: web.Request) -> web.Response:
 async def _detail_page(request: web.Request, sid: str, error: str = "", status: int = 200) -> web.Response:
     detail = await submission_detail(runtime(request).db, sid)
     if detail is None:
-        return render(request, "message.html", status=404, title="找不到", message=(
-            "这个事项不在本村的记录里。This submission is not on this box."))
-    done = DONE_MESSAGES.get(request.query.get("done", ""), "")
+        raise _no_such_submission()
+    done = done_name(request, DONE)
     return render(request, "submission.html", status=status, s=detail, error=error, done=done)
 
 
@@ -98,5 +98,5 @@ async def missing_json(request: web.Request) -> web.Response:
 async def submission_json(request: web.Request) -> web.Response:
     detail = await submission_detail(runtime(request).db, _submission_id(request))
     if detail is None:
-        raise ApiError(404, "not_found", "no such submission on this box")
+        raise _no_such_submission()
     return web.json_response(detail)

@@ -8,28 +8,21 @@ from typing import Any
 
 from aiohttp import web
 
-from protocol.http_errors import ApiError
-
+from ..errors import Refused
 from ..streams import meetings, votes
 from ..streams.errors import StreamRefused
 from ..streams.service import StreamsService
-from .site import OFFICE, PREFIX, allow, render, runtime
+from .web import OFFICE, PREFIX, allow, done_name, render, runtime
 
 routes = web.RouteTableDef()
 
-DONE_MESSAGES = {
-    "scheduled": "会议已创建。请把下面的推流地址和密钥填到会议室的编码器里。",
-    "started": "会议已开始，村民可以在电视上观看。",
-    "stopped": "会议已结束，录像已保存。",
-    "vote_opened": "表决已发起，正在观看的电视上会出现选项。",
-    "vote_closed": "表决已结束，下面是最终结果。",
-}
+DONE = ("scheduled", "started", "stopped", "vote_opened", "vote_closed")  # ?done=: catalog key done.<name>
 
 
 def _service(request: web.Request) -> StreamsService:
     service = runtime(request).streams
     if service is None:
-        raise ApiError(503, "starting", "直播服务正在启动，请稍候再刷新。Streams are starting; reload in a moment.")
+        raise Refused(503, "starting", "直播服务正在启动，请稍候再刷新。Streams are starting; reload in a moment.")
     return service
 
 
@@ -61,7 +54,7 @@ async def _page(request: web.Request, error: str = "", status: int = 200) -> web
     question_id = request.query.get("question")
     items = [await _meeting_view(request, service, m, question_id)
              for m in (await meetings.list_meetings(service.db))[:50]]
-    done = DONE_MESSAGES.get(request.query.get("done", ""), "")
+    done = done_name(request, DONE)
     return render(request, "meetings.html", status=status, meetings=items, error=error, done=done)
 
 

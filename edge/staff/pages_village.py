@@ -14,35 +14,27 @@ from .households import (
     set_elderly_alone,
     unpair,
 )
-from .site import ALL_ROLES, OFFICE, PREFIX, allow, current, render, runtime, village_id
 from .village_notices import (
-    AREA_NAMES,
     list_village_notices,
     parse_notice_form,
     publish_village_notice,
     withdraw_village_notice,
 )
+from .web import ALL_ROLES, OFFICE, PREFIX, allow, current, done_name, render, runtime, village_id
 
 routes = web.RouteTableDef()
 
-DONE_MESSAGES = {
-    "published": "通知已发布，本村电视上马上就能看到。",
-    "withdrawn": "通知已撤下。",
-    "household": "已添加这一户。",
-    "paired": "配对成功，这台电视以后提交的事项都会带上这一户。",
-    "unpaired": "已解除配对。",
-    "elderly": "已更新。",
-}
+DONE = ("published", "withdrawn", "household", "paired", "unpaired", "elderly")  # ?done=: catalog key done.<name>
 
 
 def _done(request: web.Request) -> str:
-    return DONE_MESSAGES.get(request.query.get("done", ""), "")
+    return done_name(request, DONE)
 
 
 async def _notices_page(request: web.Request, error: str = "", status: int = 200,
                         form: dict[str, str] | None = None) -> web.Response:
     return render(request, "notices.html", status=status, notices=await list_village_notices(runtime(request).db),
-                  areas=AREAS, area_names=AREA_NAMES, priorities=PRIORITIES, error=error, done=_done(request),
+                  areas=AREAS, priorities=PRIORITIES, error=error, done=_done(request),
                   form=form or {})
 
 

@@ -18,17 +18,6 @@ from protocol.records import AREAS, PRIORITIES, delete, put
 MAX_TITLE = 100
 MAX_BODY = 5000
 MAX_DAYS = 365
-AREA_NAMES = {
-    "party": "社区党建",
-    "services": "下沉服务",
-    "community": "社区管理",
-    "safety": "平安社区",
-    "elderly": "养老助老",
-    "live": "视频直播",
-    "interaction": "政民互动",
-    "meetings": "社区会议",
-}
-assert set(AREA_NAMES) == set(AREAS)
 
 
 def parse_notice_form(form: dict[str, str]) -> dict[str, Any]:

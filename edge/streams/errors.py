@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from edge.errors import Refused
 
-class StreamRefused(Exception):
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
+
+class StreamRefused(Refused):
+    """Answered by the edge's error middleware (edge/web/errors.py) with its status, code and sentence."""

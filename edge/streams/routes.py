@@ -11,11 +11,10 @@ import time
 from aiohttp import web
 
 from protocol.hls_relay import PLAYLIST_TYPE, RelayUnavailable, SegmentUnknown, content_type_for
-from protocol.http_errors import ApiError
 
+from ..errors import Refused
 from ..runtime import RUNTIME
 from . import catalog, ingest, meetings, votes
-from .errors import StreamRefused
 from .names import PLAYLIST_NAME, is_segment_name, is_stream_id
 from .pushed_body import iter_pushed_body, read_pushed_body
 from .service import StreamsService
@@ -30,14 +29,14 @@ _SEGMENT = {"Cache-Control": "public, max-age=3600"}
 def _service(request: web.Request) -> StreamsService:
     service = request.app[RUNTIME].streams
     if service is None:
-        raise ApiError(503, "starting", "直播服务正在启动，请稍候。Streams are starting; try again in a moment.")
+        raise Refused(503, "starting", "直播服务正在启动，请稍候。Streams are starting; try again in a moment.")
     return service
 
 
 def _stream_id(request: web.Request) -> str:
     stream_id = request.match_info["stream_id"]
     if not is_stream_id(stream_id):
-        raise ApiError(400, "bad_stream_id", "stream id must be 1-64 letters, digits, '_' or '-'")
+        raise Refused(400, "bad_stream_id", "stream id must be 1-64 letters, digits, '_' or '-'")
     return stream_id
 
 
@@ -50,38 +49,32 @@ def _device(request: web.Request) -> str:
     return f"addr:{request.remote}"
 
 
-def _refused(exc: StreamRefused) -> ApiError:
-    return ApiError(exc.status, exc.code, exc.detail)
-
-
 @routes.get("/streams/{stream_id}/{file}")
 async def watch(request: web.Request) -> web.StreamResponse:
     service = _service(request)
     stream_id = _stream_id(request)
     name = request.match_info["file"]
     if name != PLAYLIST_NAME and not is_segment_name(name):
-        raise ApiError(400, "bad_name", "segment names are plain file names (letters, digits, '_', '-', '.')")
+        raise Refused(400, "bad_name", "segment names are plain file names (letters, digits, '_', '-', '.')")
     try:
         meeting, broadcast = await _lookup(service, stream_id)
         if meeting is not None:
             return await _watch_meeting(request, service, meeting, name)
         if not broadcast:
-            raise ApiError(404, "unknown_stream", f"没有这个直播 {stream_id}。No stream {stream_id} here.")
+            raise Refused(404, "unknown_stream", f"没有这个直播 {stream_id}。No stream {stream_id} here.")
         relay = service.relay_for(stream_id)
         if relay is None:
-            raise ApiError(503, "no_hub", "这台设备还没有开通，无法转播。This box has no hub to relay from.")
+            raise Refused(503, "no_hub", "这台设备还没有开通，无法转播。This box has no hub to relay from.")
         if name == PLAYLIST_NAME:
             return web.Response(body=await relay.playlist(), content_type=PLAYLIST_TYPE, headers=_LIVE_PLAYLIST)
         data = await relay.segment(name)
         service.viewers.saw(stream_id, _device(request))
         return web.Response(body=data, content_type=content_type_for(name), headers=_SEGMENT)
-    except StreamRefused as exc:
-        raise _refused(exc) from None
     except RelayUnavailable:
-        raise ApiError(503, "stream_unavailable", "直播信号暂时中断，请稍后再看。The broadcast cannot be reached"
+        raise Refused(503, "stream_unavailable", "直播信号暂时中断，请稍后再看。The broadcast cannot be reached"
                        " right now; try again in a minute.") from None
     except SegmentUnknown:
-        raise ApiError(404, "no_such_segment", f"{name} is not (or no longer) in this stream") from None
+        raise Refused(404, "no_such_segment", f"{name} is not (or no longer) in this stream") from None
 
 
 async def _lookup(service: StreamsService, stream_id: str) -> tuple[meetings.Meeting | None, bool]:
@@ -106,12 +99,12 @@ async def _watch_meeting(request: web.Request, service: StreamsService, meeting:
                                 content_type=PLAYLIST_TYPE, headers=_SEGMENT)
         live = service.live.get(meeting.id)
         if live is None:
-            raise ApiError(404, "not_started", "会议还没有开始直播，请稍后再看。The meeting has not started yet.")
+            raise Refused(404, "not_started", "会议还没有开始直播，请稍后再看。The meeting has not started yet.")
         return web.Response(body=live.rendered, content_type=PLAYLIST_TYPE, headers=_LIVE_PLAYLIST)
     if name not in ingest.served_names(service, meeting.id) and not await meetings.is_meeting_segment(
         service.db, meeting.id, name
     ):
-        raise ApiError(404, "no_such_segment", f"{name} is not part of this meeting")
+        raise Refused(404, "no_such_segment", f"{name} is not part of this meeting")
     service.viewers.saw(meeting.id, _device(request))
     path = meetings.meeting_dir(service, meeting.id) / name
     return web.FileResponse(path, headers={**_SEGMENT, "Content-Type": content_type_for(name)})
@@ -126,26 +119,20 @@ async def push(request: web.Request) -> web.Response:
     if name == PLAYLIST_NAME:
         return await _push_playlist(request, service, stream_id)
     with ingest.segment_push(service, stream_id, name):  # before any await: see segment_push
-        try:
-            meeting = await ingest.authorised_meeting(
-                service, stream_id, request.headers.get(ingest.KEY_HEADER) or request.query.get("key")
-            )
-            ingest.check_file_name(name)
-            await ingest.receive_segment(service, meeting, name, request.content_length, iter_pushed_body(request))
-        except StreamRefused as exc:
-            raise _refused(exc) from None
+        meeting = await ingest.authorised_meeting(
+            service, stream_id, request.headers.get(ingest.KEY_HEADER) or request.query.get("key")
+        )
+        ingest.check_file_name(name)
+        await ingest.receive_segment(service, meeting, name, request.content_length, iter_pushed_body(request))
     return web.Response(status=201)
 
 
 async def _push_playlist(request: web.Request, service: StreamsService, stream_id: str) -> web.Response:
-    try:
-        meeting = await ingest.authorised_meeting(
-            service, stream_id, request.headers.get(ingest.KEY_HEADER) or request.query.get("key")
-        )
-        data = await read_pushed_body(request, ingest.MAX_PLAYLIST_BYTES)
-        await ingest.receive_playlist(service, meeting, data)
-    except StreamRefused as exc:
-        raise _refused(exc) from None
+    meeting = await ingest.authorised_meeting(
+        service, stream_id, request.headers.get(ingest.KEY_HEADER) or request.query.get("key")
+    )
+    data = await read_pushed_body(request, ingest.MAX_PLAYLIST_BYTES)
+    await ingest.receive_playlist(service, meeting, data)
     return web.Response(status=201)
 
 
@@ -153,11 +140,8 @@ async def _push_playlist(request: web.Request, service: StreamsService, stream_i
 async def push_delete(request: web.Request) -> web.Response:
     """Encoders with delete_segments ask to drop old segments; the edge keeps them for the recording."""
     service = _service(request)
-    try:
-        await ingest.authorised_meeting(service, _stream_id(request),
-                                        request.headers.get(ingest.KEY_HEADER) or request.query.get("key"))
-    except StreamRefused as exc:
-        raise _refused(exc) from None
+    await ingest.authorised_meeting(service, _stream_id(request),
+                                    request.headers.get(ingest.KEY_HEADER) or request.query.get("key"))
     return web.Response(status=204)
 
 

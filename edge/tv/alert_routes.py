@@ -12,8 +12,9 @@ from aiohttp import web
 
 from edge.lan.discovery import normalize_device_id
 from edge.notices.alerts import AlertBoard, acknowledge, note_shown, pending_alerts
-from protocol.http_errors import ApiError, read_json
+from protocol.http_errors import read_json
 
+from ..errors import Refused
 from ..runtime import RUNTIME
 
 routes = web.RouteTableDef()
@@ -24,7 +25,7 @@ _KEEPALIVE_S = 15.0
 def _device(value: Any) -> str:
     device = normalize_device_id(value)
     if device is None:
-        raise ApiError(400, "bad_device", "device must be 1 to 64 letters, digits or ._:- (the STB's id)")
+        raise Refused(400, "bad_device", "device must be 1 to 64 letters, digits or ._:- (the STB's id)")
     return device
 
 
@@ -44,7 +45,7 @@ async def alerts_wait(request: web.Request) -> web.Response:
     try:
         since = int(request.query.get("version", "-1"))
     except ValueError:
-        raise ApiError(400, "bad_version", "version must be the whole number the last answer carried") from None
+        raise Refused(400, "bad_version", "version must be the whole number the last answer carried") from None
     board = request.app[ALERT_BOARD]
     if since == board.version:
         await board.wait_change(since, request.app[RUNTIME].config.alert_wait_s)
@@ -56,7 +57,7 @@ async def alerts_events(request: web.Request) -> web.StreamResponse:
     device = _device(request.query.get("device"))
     board = request.app[ALERT_BOARD]
     if board.streams >= board.max_streams:
-        raise ApiError(503, "too_many_streams", "too many open alert streams; poll /api/v1/alerts/wait instead")
+        raise Refused(503, "too_many_streams", "too many open alert streams; poll /api/v1/alerts/wait instead")
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no",
     })
@@ -83,13 +84,13 @@ async def alerts_events(request: web.Request) -> web.StreamResponse:
 async def _log(request: web.Request, action: str) -> web.Response:
     payload = await read_json(request, 1024)
     if not isinstance(payload, dict):
-        raise ApiError(400, "wrong_type", "the body must be a JSON object with device_id")
+        raise Refused(400, "wrong_type", "the body must be a JSON object with device_id")
     device = _device(payload.get("device_id"))
     nid = request.match_info["id"]
     db = request.app[RUNTIME].db
     done = await (acknowledge(db, device, nid) if action == "ack" else note_shown(db, device, nid))
     if not done:
-        raise ApiError(404, "not_an_alert", f"there is no emergency notice {nid[:100]} on this box")
+        raise Refused(404, "not_an_alert", f"there is no emergency notice {nid[:100]} on this box")
     return web.json_response({"id": nid, "device_id": device, "logged": action})
 
 

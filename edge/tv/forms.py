@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .i18n import catalog
+from ..web.i18n import DEFAULT_LANGUAGE
+from .render import TEXTS
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class FormSpec:
         return [f"choice.{self.name}.{c}" for c in self.choices]
 
     def labels_for_city(self) -> list[str]:
-        zh = catalog("zh-CN")
+        zh = TEXTS.catalog(DEFAULT_LANGUAGE)
         return [self.label_prefix + zh[k] for k in self.choice_keys()]
 
 

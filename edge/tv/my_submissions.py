@@ -13,6 +13,8 @@ from typing import Any
 
 from protocol.database import Database
 
+from ..errors import Refused
+
 _IDS = uuid.UUID("6f0b1c2e-9d7a-4e55-8a51-3c1f6a7b2d90")  # namespace of derived submission ids
 MAX_PAGE = 1000
 
@@ -25,8 +27,9 @@ def rating_id(device_id: str, submission_id: str) -> str:
     return str(uuid.uuid5(_IDS, f"rating:{device_id}:{submission_id}"))
 
 
-class BadCursor(ValueError):
-    pass
+class BadCursor(Refused):
+    def __init__(self) -> None:
+        super().__init__(400, "bad_cursor", "the cursor is not one this box handed out")
 
 
 async def _ratings(db: Database, device_id: str) -> dict[str, int]:
@@ -70,7 +73,7 @@ async def device_submissions(db: Database, device_id: str, cursor: str | None = 
     if cursor:
         created, sep, sid = cursor.partition("~")
         if not sep or not created or not sid:
-            raise BadCursor("the cursor is not one this box handed out")
+            raise BadCursor()
         sql += " AND (s.created_at < ? OR (s.created_at = ? AND s.id < ?))"
         params += [created, created, sid]
     rows = await db.fetchall(sql + " ORDER BY s.created_at DESC, s.id DESC LIMIT ?", [*params, limit + 1])

@@ -15,9 +15,8 @@ from protocol.records import AREAS, is_sha256_hex
 
 from ..runtime import RUNTIME
 from .forms import AREA_ACTIONS, FORMS
-from .i18n import translator
 from .my_submissions import checked_in, checkin_id, device_submission, device_submissions, rating_id
-from .render import render
+from .render import TEXTS, render
 from .viewer import Viewer, remember, viewer_for
 
 routes = web.RouteTableDef()
@@ -58,7 +57,7 @@ async def home(request: web.Request) -> web.Response:
     viewer = _viewer(request)
     rt = request.app[RUNTIME]
     today = _today()
-    t = translator(viewer.lang)
+    t = TEXTS.translator(viewer.lang)
     state = rt.holder.current
     return render(request, viewer, "home.html", heading=t("app.title", village=state.village_name if state else ""),
                   back=None, page="home", areas=AREAS, checkin_id=checkin_id(viewer.device_id, today),
@@ -74,7 +73,7 @@ async def area(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     today = _today()
     notices = await list_notices(rt.db, code, limit=200)
-    return render(request, viewer, "area.html", heading=translator(viewer.lang)(f"area.{code}"), back="/tv/",
+    return render(request, viewer, "area.html", heading=TEXTS.translator(viewer.lang)(f"area.{code}"), back="/tv/",
                   page=f"area-{code}", area=code, notices=notices, media_tags=_media_tags,
                   actions=AREA_ACTIONS[code], forms=FORMS, checkin_id=checkin_id(viewer.device_id, today),
                   checkin_day=today.isoformat(), checked_in=await checked_in(rt.db, viewer.device_id, today))
@@ -86,7 +85,7 @@ async def notice(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     nid = request.match_info["id"]
     found = next((n for n in await list_notices(rt.db) if n["id"] == nid), None)
-    t = translator(viewer.lang)
+    t = TEXTS.translator(viewer.lang)
     if found is None:
         return render(request, viewer, "gone.html", heading=t("list.notices"), back="/tv/", page="notice-gone",
                       message=t("notice.not_found"), status=404)
@@ -103,7 +102,7 @@ async def play(request: web.Request) -> web.Response:
     back = f"/tv/notice/{nid}" if nid and len(nid) <= 100 else "/tv/"
     if not is_sha256_hex(sha):
         raise web.HTTPFound(back)
-    return render(request, viewer, "play.html", heading=translator(viewer.lang)("notice.play"), back=back,
+    return render(request, viewer, "play.html", heading=TEXTS.translator(viewer.lang)("notice.play"), back=back,
                   page="play", src=f"/content/{sha}", live=False, stream_id="")
 
 
@@ -115,7 +114,7 @@ async def live(request: web.Request) -> web.Response:
     back = f"/tv/area/{area_code if area_code in AREAS else 'live'}"
     if not sid.replace("-", "").replace("_", "").isalnum() or len(sid) > 100:
         raise web.HTTPFound(back)
-    title = request.query.get("title", "")[:100] or translator(viewer.lang)("live.heading")
+    title = request.query.get("title", "")[:100] or TEXTS.translator(viewer.lang)("live.heading")
     return render(request, viewer, "play.html", heading=title, back=back, page="live",
                   src=f"/streams/{sid}/index.m3u8", live=True, stream_id=sid)
 
@@ -126,7 +125,7 @@ async def form(request: web.Request) -> web.Response:
     if spec is None:
         raise web.HTTPFound("/tv/")
     viewer = _viewer(request)
-    t = translator(viewer.lang)
+    t = TEXTS.translator(viewer.lang)
     return render(request, viewer, "form.html", heading=t(f"action.{spec.name}"), back=f"/tv/area/{spec.area}",
                   page=f"form-{spec.name}", spec=spec, labels=spec.labels_for_city())
 
@@ -136,14 +135,14 @@ async def mine(request: web.Request) -> web.Response:
     viewer = _viewer(request)
     items, _ = await device_submissions(request.app[RUNTIME].db, viewer.device_id, limit=200)
     shown = [s for s in items if s["kind"] not in _HIDDEN_KINDS]
-    return render(request, viewer, "mine.html", heading=translator(viewer.lang)("mine.heading"), back="/tv/",
+    return render(request, viewer, "mine.html", heading=TEXTS.translator(viewer.lang)("mine.heading"), back="/tv/",
                   page="mine", items=shown)
 
 
 @routes.get("/tv/mine/{id}")
 async def mine_one(request: web.Request) -> web.Response:
     viewer = _viewer(request)
-    t = translator(viewer.lang)
+    t = TEXTS.translator(viewer.lang)
     sub = await device_submission(request.app[RUNTIME].db, viewer.device_id, request.match_info["id"])
     if sub is None:
         return render(request, viewer, "gone.html", heading=t("mine.heading"), back="/tv/mine", page="mine-gone",
@@ -155,7 +154,7 @@ async def mine_one(request: web.Request) -> web.Response:
 @routes.get("/tv/settings")
 async def settings(request: web.Request) -> web.Response:
     viewer = _viewer(request)
-    return render(request, viewer, "settings.html", heading=translator(viewer.lang)("settings.heading"),
+    return render(request, viewer, "settings.html", heading=TEXTS.translator(viewer.lang)("settings.heading"),
                   back="/tv/", page="settings")
 
 

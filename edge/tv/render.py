@@ -11,12 +11,14 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from ..errors import title_key
 from ..runtime import RUNTIME
-from .i18n import texts_for_scripts, translator
-from .viewer import Viewer, remember
+from ..web.i18n import Catalogs
+from .viewer import Viewer, remember, viewer_for
 
 _HERE = Path(__file__).parent
 STATIC_DIR = _HERE / "static"
+TEXTS = Catalogs(_HERE / "catalogs")  # templates and scripts never hold a sentence of their own
 _SCRIPT_TEXTS = ("alert.", "form.", "live.", "mine.", "home.", "state.", "settings.", "nav.", "vote.")
 
 _env = jinja2.Environment(
@@ -47,7 +49,7 @@ def render(request: web.Request, viewer: Viewer, template: str, *, heading: str,
            page: str, status: int = 200, **context: Any) -> web.Response:
     rt = request.app[RUNTIME]
     state = rt.holder.current
-    t = translator(viewer.lang)
+    t = TEXTS.translator(viewer.lang)
     html = _env.get_template(template).render(
         t=t,
         viewer=viewer,
@@ -65,7 +67,7 @@ def render(request: web.Request, viewer: Viewer, template: str, *, heading: str,
             "longPollS": rt.config.alert_wait_s,
             "backUrl": back or "",
             "page": page,
-            "text": texts_for_scripts(viewer.lang, _SCRIPT_TEXTS),
+            "text": TEXTS.texts(viewer.lang, _SCRIPT_TEXTS),
         },
         **context,
     )
@@ -73,3 +75,10 @@ def render(request: web.Request, viewer: Viewer, template: str, *, heading: str,
                             headers={"Cache-Control": "no-store"})
     remember(response, viewer)
     return response
+
+
+def error_page(request: web.Request, status: int, detail: str) -> web.Response:
+    """A refusal on a TV page, in the TV's frame with a way home (registered with the edge's error middleware)."""
+    viewer = viewer_for(request, request.app[RUNTIME].devices)
+    return render(request, viewer, "gone.html", heading=TEXTS.translator(viewer.lang)(title_key(status)),
+                  back="/tv/", page="error", message=detail, status=status)

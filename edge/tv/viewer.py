@@ -13,7 +13,7 @@ from aiohttp import web
 
 from edge.lan.discovery import DeviceTable, normalize_device_id
 
-from .i18n import DEFAULT_LANGUAGE, normalize_language
+from ..web.i18n import DEFAULT_LANGUAGE, normalize_language
 from .keymaps import KeyMap, keymap_for
 
 _TEN_YEARS = 10 * 365 * 24 * 3600

@@ -1,4 +1,4 @@
-"""Simplified Chinese first, English through the catalog: every message the staff page shows has a translation."""
+"""Simplified Chinese first, English once switched: both catalogs hold every key the staff page uses, and no other."""
 
 from __future__ import annotations
 
@@ -7,36 +7,63 @@ from pathlib import Path
 from typing import Any
 
 from edge.staff import pages_inbox, pages_meetings, pages_village
-from edge.staff.catalog_en import EN
-from edge.staff.village_notices import AREA_NAMES
+from edge.staff.accounts import ROLES
+from edge.staff.inbox import STATES
+from edge.staff.web import TEXTS
+from protocol.records import AREAS, PRIORITIES, SUBMISSION_KINDS
 
+from .catalog_checks import check_catalogs
 from .staff_http import login
 
-TEMPLATES = Path(pages_inbox.__file__).parent / "templates"
-SOURCES = Path(pages_inbox.__file__).parent
-_CALL = re.compile(r'_\(\s*"([^"]+)"\s*\)')
-_NAMES = re.compile(r'"[a-z_]+": "([^"]+)"')  # the kind/state/role/priority names templates translate by key
-_TITLE = re.compile(r'title="([^"]+)"')
+STAFF_DIR = Path(pages_inbox.__file__).parent
+_LITERAL = re.compile(r't\(\s*"([a-z_]+\.[a-z0-9_.]+)"\s*\)')
+_BUILT = re.compile(r't\(\s*"([a-z_]+)\."\s*~')  # t("kind." ~ s.kind): the key is made from a value
+_TITLE = re.compile(r'title="([a-z_]+\.[a-z0-9_.]+)"')
+# What each made-up key can end in: every value the pages can hand to the template.
+BUILT_FROM = {
+    "kind": SUBMISSION_KINDS,
+    "state": STATES,
+    "role": ROLES,
+    "area": AREAS,
+    "priority": PRIORITIES,
+    "meeting_state": ("scheduled", "live", "ended"),
+    "done": (*pages_inbox.DONE, *pages_meetings.DONE, *pages_village.DONE),
+}
 
 
-def messages_in_use() -> set[str]:
-    found: set[str] = set()
-    for path in TEMPLATES.glob("*.html"):
+def keys_in_use() -> set[str]:
+    used: set[str] = set()
+    for path in (STAFF_DIR / "templates").glob("*.html"):
         text = path.read_text("utf-8")
-        found |= set(_CALL.findall(text)) | set(_NAMES.findall(text))
-    for path in SOURCES.glob("*.py"):
-        found |= set(_TITLE.findall(path.read_text("utf-8")))
-    for pages in (pages_inbox, pages_village, pages_meetings):
-        found |= set(pages.DONE_MESSAGES.values())
-    found |= set(AREA_NAMES.values())
-    return found
+        used |= set(_LITERAL.findall(text))
+        for prefix in _BUILT.findall(text):
+            assert prefix in BUILT_FROM, f"{path.name} builds keys under {prefix}.: add what they end in to BUILT_FROM"
+            used |= {f"{prefix}.{value}" for value in BUILT_FROM[prefix]}
+    for path in STAFF_DIR.glob("*.py"):
+        used |= set(_TITLE.findall(path.read_text("utf-8")))
+    return used
 
 
-def test_every_message_of_the_staff_page_has_an_english_translation():
-    used = messages_in_use()
-    assert len(used) > 100  # the scan itself finds the messages
-    missing = sorted(m for m in used if m not in EN)
-    assert not missing, f"add these to edge/staff/catalog_en.py: {missing}"
+def test_both_catalogs_hold_every_key_the_staff_page_uses_and_no_key_goes_unused():
+    keys = check_catalogs(TEXTS)
+    used = keys_in_use()
+    assert len(used) > 100  # the scan itself finds the keys
+    assert not used - keys, f"add these to edge/staff/catalogs/*.json: {sorted(used - keys)}"
+    unused = {k for k in keys - used if not k.startswith("error.")}  # error titles: edge/web/errors.py picks them
+    assert not unused, f"no page uses these; remove them from edge/staff/catalogs/*.json: {sorted(unused)}"
+
+
+def test_a_catalog_missing_a_key_the_other_language_has_fails_the_check(tmp_path: Path):
+    from edge.web.i18n import Catalogs
+
+    for lang, body in (("zh-CN", '{"a.b": "甲", "a.c": "乙"}'), ("en", '{"a.b": "A"}')):
+        (tmp_path / f"{lang}.json").write_text(body, encoding="utf-8")
+    try:
+        check_catalogs(Catalogs(tmp_path))
+    except AssertionError as exc:
+        assert "a.c" in str(exc)
+    else:
+        raise AssertionError("a catalog lacking a key passed the check")
 
 
 async def test_the_pages_speak_chinese_first_and_english_once_switched(staff_client: Any):
@@ -46,12 +73,15 @@ async def test_the_pages_speak_chinese_first_and_english_once_switched(staff_cli
     resp = await staff_client.get("/staff/lang?to=en&next=/staff/inbox")
     page = await resp.text()
     assert "Residents&#39; submissions" in page and 'lang="en"' in page and "居民事项" not in page
+    assert "village admin" in page  # the role, from a key made of its value
+    resp = await staff_client.get("/staff/lang?to=zh-CN&next=/staff/inbox")
+    assert "居民事项" in await resp.text()
     resp = await staff_client.get("/staff/lang?to=en&next=https://elsewhere.example/")
     assert resp.url.path == "/staff/"
 
 
 def test_times_are_shown_on_the_villages_clock_not_in_utc():
-    from edge.staff.site import village_time
+    from edge.staff.web import village_time
 
     assert village_time("2030-03-01T20:05:00.123456Z") == "2030-03-02 04:05"
     assert village_time("2030-03-01T08:05:00+00:00") == "2030-03-01 16:05"
