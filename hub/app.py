@@ -15,6 +15,7 @@ from aiohttp import web
 from protocol.http_errors import ApiError, error_middleware
 
 from . import routes_admin, routes_streams, routes_sync
+from .blob_serving import name_blob_etag
 from .blobs import BlobStore
 from .config import HubConfig
 from .down_feed import DownFeed
@@ -66,6 +67,7 @@ def create_app(config: HubConfig) -> web.Application:
         middlewares=[error_middleware, hub_error_middleware], client_max_size=CLIENT_MAX_SIZE
     )
     app[HUB] = hub
+    app.on_response_prepare.append(name_blob_etag)
     app.add_routes(routes_sync.routes)
     app.add_routes(routes_admin.routes)
     routes_streams.setup(app)  # streams, their relay, recordings and vote tallies

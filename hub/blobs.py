@@ -1,4 +1,4 @@
-"""Content-addressed blob store on disk (DATA/blobs/ab/abcdef...), streaming upload and Range arithmetic.
+"""Content-addressed blob store on disk (DATA/blobs/ab/abcdef...) and streaming upload; hub/blob_serving.py serves.
 
 Uploads are hashed while they stream into a temporary file and renamed into place only when complete, so a blob
 at its name is always whole and its name is always its SHA-256.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +20,6 @@ from .errors import HubError
 from .store import HubStore
 
 _FLUSH_BYTES = 1024 * 1024  # write to disk in ~1 MiB steps, off the event loop
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 class BlobTooLarge(HubError):
@@ -94,30 +92,3 @@ def _place(tmp: Path, final: Path) -> None:
         tmp.unlink()
         return
     os.replace(tmp, final)
-
-
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
-    """One `bytes=` range as (first, last) inclusive; None to send the whole blob; "unsatisfiable" for 416.
-
-    Several ranges or a malformed header are answered with the whole blob, which RFC 9110 allows.
-    """
-    if not header:
-        return None
-    m = _RANGE.match(header.strip())
-    if m is None:
-        return None
-    first_s, last_s = m.groups()
-    if first_s == "" and last_s == "":
-        return None
-    if first_s == "":  # suffix: the last N bytes
-        n = int(last_s)
-        if n == 0 or size == 0:
-            return "unsatisfiable"
-        return max(0, size - n), size - 1
-    first = int(first_s)
-    last = size - 1 if last_s == "" else min(int(last_s), size - 1)
-    if last_s != "" and int(last_s) < first:
-        return None  # syntactically invalid: ignore the header
-    if first >= size:
-        return "unsatisfiable"
-    return first, last

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from typing import BinaryIO
 
 from aiohttp import web
 
@@ -23,7 +22,7 @@ from protocol.request_auth import HEADER
 from . import registry, up_feed
 from .auth import authenticate_edge
 from .blob_chunks import hints_for
-from .blobs import parse_range
+from .blob_serving import blob_response
 from .edge_revocation import claimed_key, refuse_if_revoked
 from .models import Village
 from .services import HUB
@@ -32,7 +31,6 @@ from .validate import float_param, int_param
 MAX_JSON = 64 * 1024
 MSGPACK = "application/x-msgpack"
 _SEQ_MAX = 2**62
-_CHUNK = 256 * 1024
 
 routes = web.RouteTableDef()
 log = logging.getLogger(__name__)
@@ -127,11 +125,6 @@ async def content_chunks(request: web.Request) -> web.Response:
                         headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
 
-def _etag_matches(header: str, etag: str) -> bool:
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return "*" in tags or etag in tags
-
-
 @routes.get("/content/{sha256}")
 async def content(request: web.Request) -> web.StreamResponse:
     """A blob by its SHA-256, with a strong ETag, one byte range and a long cache life (it never changes)."""
@@ -141,41 +134,8 @@ async def content(request: web.Request) -> web.StreamResponse:
         raise ApiError(400, "bad_sha256", "a content name must be 64 lowercase hex digits")
     path = hub.blobs.path_for(sha)
     try:
-        size = path.stat().st_size
+        size = (await asyncio.to_thread(path.stat)).st_size
     except FileNotFoundError:
         raise ApiError(404, "not_found", f"no blob {sha} is stored at the hub") from None
-    etag = f'"{sha}"'
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable", "Accept-Ranges": "bytes"}
-    inm = request.headers.get("If-None-Match")
-    if inm is not None and _etag_matches(inm, etag):
-        return web.Response(status=304, headers=headers)
     meta = await hub.store.blob_meta(sha)
-    headers["Content-Type"] = meta[1] if meta else "application/octet-stream"
-    if_range = request.headers.get("If-Range")
-    wanted = parse_range(request.headers.get("Range"), size) if if_range in (None, etag) else None
-    if wanted == "unsatisfiable":
-        err = ApiError(416, "range_not_satisfiable", f"the blob has {size} bytes")
-        err.headers["Content-Range"] = f"bytes */{size}"
-        raise err
-    status, first, last = 200, 0, size - 1
-    if isinstance(wanted, tuple):
-        status, (first, last) = 206, wanted
-        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
-    resp = web.StreamResponse(status=status, headers=headers)
-    resp.content_length = last - first + 1
-    await resp.prepare(request)
-    if request.method != "HEAD" and last >= first:
-        handle: BinaryIO = await asyncio.to_thread(open, path, "rb")
-        try:
-            await asyncio.to_thread(handle.seek, first)
-            left = last - first + 1
-            while left > 0:
-                chunk = await asyncio.to_thread(handle.read, min(_CHUNK, left))
-                if not chunk:
-                    break  # the file cannot shrink (content-addressed), but never loop forever
-                await resp.write(chunk)
-                left -= len(chunk)
-        finally:
-            handle.close()
-    await resp.write_eof()
-    return resp
+    return blob_response(request, path, sha, size, meta[1] if meta else "application/octet-stream")
