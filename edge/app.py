@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from edge.box.state_holder import StateHolder
-from edge.box.village_move import RECORD_VILLAGE_SQL, archive_if_moved, stop_for_restart
+from edge.box.village_move import archive_if_moved, record_village, stop_for_restart
 from edge.content.store import ContentStore
 from edge.lan.discovery import DeviceTable, Discovery
 from edge.residents.outbox import Outbox
@@ -43,8 +43,7 @@ async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
     db = Database(config.data_dir / "edge.db")
     await db.open(SCHEMA)
     if village is not None:
-        async with db.write() as conn:
-            await conn.execute(RECORD_VILLAGE_SQL, (village,))
+        await record_village(db, village)
     content = ContentStore(config.data_dir / "content", db)
     sync = SyncClient(config, db, holder, content)
     app[RUNTIME] = EdgeRuntime(config, db, Outbox(db), holder, content, sync, DeviceTable(), time.time())
@@ -67,8 +66,7 @@ async def _watch_for_move(rt: EdgeRuntime) -> None:
             return
         known = now
         if now is not None:  # a fresh box was just provisioned: its database now belongs to this village
-            async with rt.db.write() as conn:
-                await conn.execute(RECORD_VILLAGE_SQL, (now,))
+            await record_village(rt.db, now)
 
 
 async def _sync_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -54,10 +54,18 @@ CREATE TABLE IF NOT EXISTS blobs (
     failures  INTEGER NOT NULL DEFAULT 0,
     last_error TEXT
 );
-CREATE TABLE IF NOT EXISTS sync_health (
+CREATE TABLE IF NOT EXISTS sync_health (    -- edge/sync/health.py only
     name  TEXT PRIMARY KEY,
     value TEXT
 );
+CREATE TABLE IF NOT EXISTS box_village (    -- which village this database belongs to (edge/box/village_move.py)
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    village_id TEXT NOT NULL
+);
+-- Databases written before box_village existed kept the village in sync_health: moved once, here.
+INSERT OR IGNORE INTO box_village (id, village_id)
+    SELECT 1, value FROM sync_health WHERE name = 'village_id' AND value IS NOT NULL AND value != '';
+DELETE FROM sync_health WHERE name = 'village_id';
 CREATE TABLE IF NOT EXISTS alert_log (      -- which device saw and acknowledged which emergency notice
     notice_id  TEXT NOT NULL,
     device_id  TEXT NOT NULL,

@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 
 from edge.feeds.positions import unacked_in_file
+from protocol.database import Database
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "edge.db"
-_VILLAGE_ROW = "village_id"
 
 
 def unsent_submissions(data_dir: Path) -> int:
@@ -30,7 +30,7 @@ def unsent_submissions(data_dir: Path) -> int:
 def _village_of_database(path: Path) -> str | None:
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as conn:
         try:
-            row = conn.execute("SELECT value FROM sync_health WHERE name = ?", (_VILLAGE_ROW,)).fetchone()
+            row = conn.execute("SELECT village_id FROM box_village WHERE id = 1").fetchone()
         except sqlite3.OperationalError:
             return None
     return str(row[0]) if row and row[0] else None
@@ -56,8 +56,10 @@ def archive_if_moved(data_dir: Path, village_id: str | None) -> Path | None:
     return archive
 
 
-# Marks which village a database belongs to; run through the edge's one writer.
-RECORD_VILLAGE_SQL = f"INSERT OR REPLACE INTO sync_health (name, value) VALUES ('{_VILLAGE_ROW}', ?)"
+async def record_village(db: Database, village_id: str) -> None:
+    """Mark which village the open database belongs to, so a later bundle for another village is noticed."""
+    async with db.write() as conn:
+        await conn.execute("INSERT OR REPLACE INTO box_village (id, village_id) VALUES (1, ?)", (village_id,))
 
 
 def stop_for_restart(old: str, new: str) -> None:

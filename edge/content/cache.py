@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 from edge.content.store import ContentStore
-from edge.notices.board import list_notices
+from edge.notices.board import attachment_named, list_notices
 from protocol.database import Database
 from protocol.http_errors import ApiError
 from protocol.records import is_sha256_hex
@@ -160,12 +159,7 @@ class ContentCache:
     # -- serving -----------------------------------------------------------------------------------------------
     async def want(self, sha256: str) -> bool:
         """Ask for a blob a notice names but the cache let go of; True if the blob loop will fetch it."""
-        row = await self.db.fetchone(
-            "SELECT attachments FROM notices WHERE attachments LIKE ? LIMIT 1", (f'%"{sha256}"%',)
-        )
-        if row is None:
-            return False
-        ref = next((a for a in json.loads(row["attachments"]) if a.get("sha256") == sha256), None)
+        ref = await attachment_named(self.db, sha256)
         if ref is None:
             return False
         async with self.db.write() as conn:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aiohttp
 
+from edge.notices.board import emergency_attachments
 from edge.sync.line_budget import LineBudget
 from protocol.atomic_file import sha256_of_file
 from protocol.blob_chunks import CHUNK_SIZE, DIGEST, hints_length
@@ -29,14 +30,6 @@ _MAX_RETRIES = 16  # damaged chunks re-asked per fetch() call; the sync loop cal
 # extra round trip per span costs about 1 % at 2 Mbit/s and 200 ms.
 SPAN = 2 * 1024 * 1024
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
-# Emergency notices' attachments first, video and audio last; among equals, fewer failures and smaller first.
-_PRIORITY = (
-    "EXISTS (SELECT 1 FROM notices n, json_each(n.attachments) j WHERE n.priority = 'emergency'"
-    " AND json_extract(j.value, '$.sha256') = b.sha256)"
-)
-_ORDER = f"ORDER BY {_PRIORITY} DESC, (b.mime LIKE 'video/%' OR b.mime LIKE 'audio/%'), b.failures, b.size"
-
-
 class BlobRefused(Exception):
     """The hub sent bytes that are not the blob that was asked for."""
 
@@ -61,17 +54,33 @@ class ContentStore:
 
     async def missing(self, limit: int = 50) -> list[tuple[str, int]]:
         """Blobs named by applied records and not here yet, most urgent first (emergency first, video last)."""
-        rows = await self.db.fetchall(
-            f"SELECT b.sha256, b.size FROM blobs b WHERE b.present = 0 {_ORDER} LIMIT ?", (limit,)
-        )
-        return [(r["sha256"], r["size"]) for r in rows]
+        return (await self._missing_in_order(urgent_only=False))[:limit]
 
     async def urgent_missing(self, limit: int = 50) -> list[tuple[str, int]]:
         """Missing attachments of emergency notices: fetched even before the record backlog is done."""
-        rows = await self.db.fetchall(
-            f"SELECT b.sha256, b.size FROM blobs b WHERE b.present = 0 AND {_PRIORITY} {_ORDER} LIMIT ?", (limit,)
-        )
+        return (await self._missing_in_order(urgent_only=True))[:limit]
+
+    async def _missing_in_order(self, urgent_only: bool) -> list[tuple[str, int]]:
+        # Emergency notices' attachments first, video and audio last; among equals, fewer failures and smaller first.
+        rows = await self.db.fetchall("SELECT sha256, size, mime, failures FROM blobs WHERE present = 0")
+        if not rows:
+            return []
+        urgent = await emergency_attachments(self.db)
+        if urgent_only:
+            rows = [r for r in rows if r["sha256"] in urgent]
+        rows.sort(key=lambda r: (r["sha256"] not in urgent, str(r["mime"] or "").startswith(("video/", "audio/")),
+                                 r["failures"], r["size"]))
         return [(r["sha256"], r["size"]) for r in rows]
+
+    async def wanted_sizes(self) -> dict[str, int]:
+        """Every blob named by applied records and not here yet, with its declared size."""
+        rows = await self.db.fetchall("SELECT sha256, size FROM blobs WHERE present = 0")
+        return {r["sha256"]: r["size"] for r in rows}
+
+    async def mark_present(self, sha256: str) -> None:
+        """A verified blob was put in place by another way than a download (a content pack from a stick)."""
+        async with self.db.write() as conn:
+            await conn.execute("UPDATE blobs SET present = 1, last_error = NULL WHERE sha256 = ?", (sha256,))
 
     async def backlog(self) -> tuple[int, int]:
         """(count, bytes) of blobs still to fetch."""

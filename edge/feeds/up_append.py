@@ -26,3 +26,10 @@ async def append_up_op(conn: aiosqlite.Connection, village_id: str, op: dict[str
         (seq, prev, entry_hash(feed_name("up", village_id), seq, prev, op), raw_op, len(raw_op)),
     )
     return seq
+
+
+async def up_head_in(conn: aiosqlite.Connection) -> int:
+    """The newest up entry's seq, read inside the caller's write transaction (0 for an empty feed)."""
+    async with conn.execute("SELECT COALESCE(MAX(seq), 0) FROM up_entries") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0

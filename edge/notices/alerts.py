@@ -12,6 +12,7 @@ import logging
 import sqlite3
 from typing import Any
 
+from edge.feeds.positions import down_applied
 from edge.notices.board import list_notices
 from edge.residents.outbox import now_rfc3339
 from protocol.database import Database
@@ -19,11 +20,7 @@ from protocol.database import Database
 log = logging.getLogger(__name__)
 # What moves when an alert may have come or gone: the down position, and the emergency notices (a replaced row
 # gets a new rowid, so an edit shows too).
-_SIGNATURE = (
-    "SELECT (SELECT seq FROM feed_positions WHERE name = 'down'),"
-    " (SELECT COUNT(*) FROM notices WHERE priority = 'emergency'),"
-    " (SELECT MAX(rowid) FROM notices WHERE priority = 'emergency')"
-)
+_EMERGENCIES = "SELECT COUNT(*), MAX(rowid) FROM notices WHERE priority = 'emergency'"
 
 
 class AlertBoard:
@@ -48,8 +45,9 @@ class AlertBoard:
         """Watch the down position until cancelled; wake every waiter when it moves."""
         while not self.closed:
             try:
-                row = await self.db.fetchone(_SIGNATURE)
-                seen = tuple(row) if row is not None else None
+                row = await self.db.fetchone(_EMERGENCIES)
+                seen: tuple[object, ...] | None = (await down_applied(self.db),
+                                                   *(tuple(row) if row is not None else ()))
             except sqlite3.Error as exc:
                 log.warning("alert board could not read the notices: %s", exc)
                 seen = self._seen

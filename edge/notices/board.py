@@ -54,3 +54,21 @@ async def list_notices(db: Database, area: str | None = None, limit: int = 1000)
         if len(out) >= limit:
             break
     return out
+
+
+async def emergency_attachments(db: Database) -> set[str]:
+    """The blobs that emergency notices name: fetched first, before any backlog, and never evicted."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT json_extract(j.value, '$.sha256') AS sha256 FROM notices n, json_each(n.attachments) j"
+        " WHERE n.priority = 'emergency'"
+    )
+    return {str(r["sha256"]) for r in rows if r["sha256"]}
+
+
+async def attachment_named(db: Database, sha256: str) -> dict[str, Any] | None:
+    """The attachment reference ({sha256, size, mime, ...}) of a notice that names this blob, if one does."""
+    row = await db.fetchone("SELECT attachments FROM notices WHERE attachments LIKE ? LIMIT 1", (f'%"{sha256}"%',))
+    if row is None:
+        return None
+    ref = next((a for a in json.loads(row["attachments"]) if a.get("sha256") == sha256), None)
+    return ref if isinstance(ref, dict) else None

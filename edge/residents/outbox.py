@@ -130,3 +130,19 @@ async def queue_depth(db: Database) -> int:
             "SELECT COUNT(*) FROM submissions WHERE up_seq > ?", (await acked_up_to(db),), default=0,
         )
     )
+
+
+# A vote is a resident's submission like any other; the meeting's tally reads them here.
+_VOTES_CAST = ("SELECT up_seq, device_id, json_extract(body, '$.choice') FROM submissions"
+               " WHERE kind = 'vote' AND json_extract(body, '$.question_id') = ?")
+
+
+async def votes_cast(db: Database, question_id: str) -> list[tuple[int, str, Any]]:
+    """(up seq, device, choice) of every vote cast on a question, in no particular order."""
+    return [(r[0], r[1], r[2]) for r in await db.fetchall(_VOTES_CAST, (question_id,))]
+
+
+async def votes_cast_in(conn: aiosqlite.Connection, question_id: str) -> list[tuple[int, str, Any]]:
+    """The same, inside the caller's write transaction (closing a vote reads its votes and cutoff together)."""
+    async with conn.execute(_VOTES_CAST, (question_id,)) as cur:
+        return [(r[0], r[1], r[2]) for r in await cur.fetchall()]

@@ -11,7 +11,8 @@ import secrets
 import time
 from typing import Any
 
-from edge.feeds.up_append import append_up_op
+from edge.feeds.up_append import append_up_op, up_head_in
+from edge.residents.outbox import votes_cast, votes_cast_in
 from protocol.database import Database
 from protocol.vote_count import count_votes
 
@@ -21,8 +22,6 @@ from .service import StreamsService
 MAX_QUESTION = 200
 MAX_CHOICE = 40
 MAX_CHOICES = 9  # the digits on a remote
-_VOTES_SQL = ("SELECT up_seq, device_id, json_extract(body, '$.choice') FROM submissions"
-              " WHERE kind = 'vote' AND json_extract(body, '$.question_id') = ?")
 
 
 def _question_view(row: Any) -> dict[str, Any]:
@@ -76,8 +75,7 @@ async def tally(db: Database, question_id: str) -> dict[str, Any]:
     if row is None:
         raise StreamRefused(404, "unknown_question", f"没有这个表决 {question_id}。No question {question_id}.")
     choices = json.loads(row["choices"])
-    votes = await db.fetchall(_VOTES_SQL, (question_id,))
-    counted = count_votes(((v[0], v[1], v[2]) for v in votes), choices, row["cutoff_up_seq"])
+    counted = count_votes(await votes_cast(db, question_id), choices, row["cutoff_up_seq"])
     return {"question_id": question_id, "stream_id": row["stream_id"], "text": row["text"], "choices": choices,
             "open": row["closed_at"] is None, **counted}
 
@@ -93,16 +91,12 @@ async def close_vote(service: StreamsService, question_id: str) -> dict[str, Any
         if row is None:
             raise StreamRefused(404, "unknown_question", f"没有这个表决 {question_id}。No question {question_id}.")
         if row["closed_at"] is None:
-            async with conn.execute("SELECT COALESCE(MAX(seq), 0) FROM up_entries") as cur:
-                head = await cur.fetchone()
-            cutoff = int(head[0]) if head else 0
+            cutoff = await up_head_in(conn)
             closed_at = time.time()
             await conn.execute("UPDATE vote_questions SET closed_at = ?, cutoff_up_seq = ? WHERE id = ?",
                                (closed_at, cutoff, question_id))
-            async with conn.execute(_VOTES_SQL, (question_id,)) as cur:
-                votes = list(await cur.fetchall())
             choices = json.loads(row["choices"])
-            counted = count_votes(((v[0], v[1], v[2]) for v in votes), choices, cutoff)
+            counted = count_votes(await votes_cast_in(conn, question_id), choices, cutoff)
             if service.village_id:
                 body = {"stream_id": row["stream_id"], "text": row["text"], "choices": choices,
                         "counts": counted["counts"], "voters": counted["voters"], "cutoff_up_seq": cutoff,

@@ -164,8 +164,7 @@ async def _import_one(rt: EdgeRuntime, stick: StickFS, inventory: Inventory, pac
 
 async def _wanted_blobs(rt: EdgeRuntime, offered: list[PackBlob]) -> list[PackBlob]:
     """Blobs the applied notices name and this box lacks; anything else on the stick is not wanted."""
-    rows = await rt.db.fetchall("SELECT sha256, size FROM blobs WHERE present = 0")
-    missing = {r["sha256"]: r["size"] for r in rows}
+    missing = await rt.content.wanted_sizes()
     return [b for b in offered if missing.get(b.sha256) == b.size and not rt.content.has(b.sha256)]
 
 
@@ -204,8 +203,7 @@ async def _adopt(rt: EdgeRuntime, blob: PackBlob, part: Path) -> None:
     final = rt.content.path_for(blob.sha256)
     if not await asyncio.to_thread(_verify_and_place, part, final, blob.sha256):
         raise StickError("pack_damaged", f"blob {blob.sha256} on the stick fails its checksum; export the pack again")
-    async with rt.db.write() as conn:
-        await conn.execute("UPDATE blobs SET present = 1, last_error = NULL WHERE sha256 = ?", (blob.sha256,))
+    await rt.content.mark_present(blob.sha256)
 
 
 def _verify_and_place(part: Path, final: Path, sha256: str) -> bool:
