@@ -1,13 +1,17 @@
-"""How many 2 Mbit/s viewers one edge serves on one core before a segment is late, and its CPU per GB served.
+"""How many 2 Mbit/s viewers one edge serves on one core before a download is late, and its CPU per GB served.
 
-Baseline in the same run: nginx (worker_processes 1, sendfile) on the same core serving the same live segments.
-The edge relays from that nginx (as it would from the hub); viewers run on the other core and count a segment
-late when its download takes longer than the segment lasts.
+Two kinds of viewer, each measured against nginx (worker_processes 1, sendfile) on the same core in the same run:
+- live: a set-top box on a relayed broadcast (`/streams/`): the playlist every second, then each new segment. The
+  edge relays from that nginx (as it would from the hub).
+- video notice: a resident playing a cached blob (`/content/`): the next second of video (a 2 Mbit/s Range request)
+  every second. nginx serves the very same blob files from the edge's content folder.
+Viewers run on the other core and count a download late when it takes longer than the second it covers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import random
 import resource
@@ -18,7 +22,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from deploy.local_processes import BIN, Service, free_port
@@ -37,6 +41,9 @@ STEPS = (50, 100, 200, 400, 700, 1000, 1400, 2000, 2800, 4000, 5600)
 PHASE_BUDGET_S = 100.0  # so the whole benchmark ends on its own within a few minutes
 STEP_S = 5.0
 STREAM = "bench"
+BLOBS = 4
+BLOB_BYTES = 16 * 1024**2
+SECOND_OF_VIDEO = 250_000  # bytes: one second at 2 Mbit/s
 NGINX_CONF = """
 user root;
 worker_processes 1;
@@ -59,6 +66,10 @@ http {{
         listen 127.0.0.1:{port};
         root {work}/www;
         location ~ \\.m3u8$ {{ add_header Cache-Control "max-age=1"; }}
+        location ~ "^/content/([0-9a-f]{{2}})([0-9a-f]{{62}})$" {{
+            default_type application/octet-stream;
+            alias {work}/edge/content/$1/$1$2;
+        }}
     }}
 }}
 """
@@ -153,6 +164,7 @@ class _Conn(asyncio.Protocol):
         self.size = 0
         self.keep = False
         self.body: list[bytes] = []
+        self.server_closes = False  # the answer said `Connection: close`: the next request needs a new connection
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -162,11 +174,11 @@ class _Conn(asyncio.Protocol):
         if self.done is not None and not self.done.done():
             self.done.set_exception(ConnectionError("connection lost"))
 
-    def get(self, path: str, device: str, keep_body: bool) -> asyncio.Future[tuple[int, bytes, int]]:
+    def get(self, path: str, device: str, keep_body: bool, extra: str = "") -> asyncio.Future[tuple[int, bytes, int]]:
         assert self.transport is not None
         self.done = asyncio.get_running_loop().create_future()
         self.head, self.status, self.left, self.size, self.keep, self.body = b"", 0, -1, 0, keep_body, []
-        self.transport.write(f"GET {path} HTTP/1.1\r\nHost: edge\r\nX-Device-Id: {device}\r\n\r\n".encode())
+        self.transport.write(f"GET {path} HTTP/1.1\r\nHost: edge\r\nX-Device-Id: {device}\r\n{extra}\r\n".encode())
         return self.done
 
     def data_received(self, data: bytes) -> None:
@@ -178,6 +190,7 @@ class _Conn(asyncio.Protocol):
             lines = self.head[:end].split(b"\r\n")
             self.status = int(lines[0].split()[1])
             self.left = next(int(ln.split(b":", 1)[1]) for ln in lines[1:] if ln.lower().startswith(b"content-length:"))
+            self.server_closes = any(ln.lower().replace(b" ", b"") == b"connection:close" for ln in lines[1:])
             data = self.head[end + 4:]
         self.left -= len(data)
         self.size += len(data)
@@ -187,18 +200,56 @@ class _Conn(asyncio.Protocol):
             self.done.set_result((self.status, b"".join(self.body), self.size))
 
 
-async def _viewer(host: str, port: int, prefix: str, device: str, load: Load) -> None:
-    """A set-top box joining at the live edge: reload every segment duration, fetch each new segment once."""
-    loop = asyncio.get_running_loop()
-    await asyncio.sleep(random.random() * SEGMENT_S)
-    _, conn = await loop.create_connection(_Conn, host, port)
-    seen: set[str] = set()
-    first = True
-    try:
+class _Client:
+    """One viewer's HTTP client: one kept-alive connection, a new one after `Connection: close` or an error."""
+
+    def __init__(self, host: str, port: int, device: str) -> None:
+        self.host, self.port, self.device = host, port, device
+        self.conn: _Conn | None = None
+
+    async def get(self, path: str, keep_body: bool, extra: str = "") -> tuple[int, bytes, int]:
+        conn = self.conn
+        if conn is None or conn.server_closes or conn.transport is None or conn.transport.is_closing():
+            self.close()
+            _, conn = await asyncio.get_running_loop().create_connection(_Conn, self.host, self.port)
+            self.conn = conn
+        return await asyncio.wait_for(conn.get(path, self.device, keep_body, extra), 30)
+
+    def close(self) -> None:
+        if self.conn is not None and self.conn.transport is not None:
+            self.conn.transport.close()
+        self.conn = None
+
+
+class _Viewer(Protocol):
+    async def __call__(self, client: _Client, load: Load) -> None: ...
+
+
+def _count(load: Load, took: float, size: int, ok: bool) -> None:
+    step = load.step
+    step.fetches += 1
+    step.bytes += size
+    step.worst_s = max(step.worst_s, took)
+    if took > SEGMENT_S or not ok:
+        step.late += 1
+
+
+def _failed(load: Load, client: _Client) -> None:
+    load.step.errors += 1
+    load.step.late += 1
+    client.close()
+
+
+def live_viewer(prefix: str) -> _Viewer:
+    async def watch(client: _Client, load: Load) -> None:
+        """A set-top box joining at the live edge: reload every segment duration, fetch each new segment once."""
+        loop = asyncio.get_running_loop()
+        seen: set[str] = set()
+        first = True
         while not load.stop.is_set():
             began = loop.time()
             try:
-                status, body, _ = await asyncio.wait_for(conn.get(f"{prefix}/index.m3u8", device, True), 30)
+                status, body, _ = await client.get(f"{prefix}/index.m3u8", True)
                 names = [ln for ln in body.decode().splitlines() if ln and not ln.startswith("#")] if status == 200 else []
                 if first and names:
                     seen.update(names[:-1])
@@ -207,24 +258,40 @@ async def _viewer(host: str, port: int, prefix: str, device: str, load: Load) ->
                     if name in seen:
                         continue
                     seen.add(name)
-                    status, _, size = await asyncio.wait_for(conn.get(f"{prefix}/{name}", device, False), 30)
-                    took = loop.time() - began
-                    step = load.step
-                    step.fetches += 1
-                    step.bytes += size
-                    step.worst_s = max(step.worst_s, took)
-                    if took > SEGMENT_S or status != 200:
-                        step.late += 1
+                    status, _, size = await client.get(f"{prefix}/{name}", False)
+                    _count(load, loop.time() - began, size, status == 200)
             except (ConnectionError, TimeoutError, OSError):
-                load.step.errors += 1
-                load.step.late += 1
-                if conn.transport is not None:
-                    conn.transport.close()
-                _, conn = await loop.create_connection(_Conn, host, port)
+                _failed(load, client)
             await asyncio.sleep(max(0.0, began + SEGMENT_S - loop.time()))
+    return watch
+
+
+def video_viewer(blobs: list[tuple[str, int]]) -> _Viewer:
+    async def play(client: _Client, load: Load) -> None:
+        """A resident playing a video notice from a random point: the next second of video, every second."""
+        loop = asyncio.get_running_loop()
+        sha, size = random.choice(blobs)
+        pos = random.randrange(0, size // SECOND_OF_VIDEO) * SECOND_OF_VIDEO
+        while not load.stop.is_set():
+            began = loop.time()
+            last = min(pos + SECOND_OF_VIDEO, size) - 1
+            try:
+                status, _, got = await client.get(f"/content/{sha}", False, f"Range: bytes={pos}-{last}\r\n")
+                _count(load, loop.time() - began, got, status == 206 and got == last - pos + 1)
+            except (ConnectionError, TimeoutError, OSError):
+                _failed(load, client)
+            pos = last + 1 if last + 1 < size else 0
+            await asyncio.sleep(max(0.0, began + SEGMENT_S - loop.time()))
+    return play
+
+
+async def _run_viewer(host: str, port: int, device: str, viewer: _Viewer, load: Load) -> None:
+    await asyncio.sleep(random.random() * SEGMENT_S)
+    client = _Client(host, port, device)
+    try:
+        await viewer(client, load)
     finally:
-        if conn.transport:
-            conn.transport.close()
+        client.close()
 
 
 async def _measure(load: Load, n: int, server_pids: list[int]) -> Step:
@@ -238,24 +305,24 @@ async def _measure(load: Load, n: int, server_pids: list[int]) -> Step:
     return step
 
 
-async def _ramp(base: str, server_pids: list[int]) -> list[Step]:
-    """Add viewers step by step until one segment is late (or the last step)."""
+async def _ramp(label: str, url: str, server_pids: list[int], viewer: _Viewer) -> list[Step]:
+    """Add viewers step by step until one download is late (or the last step)."""
     results: list[Step] = []
     load = Load(Step(0))
     tasks: list[asyncio.Task[None]] = []
-    url = urlsplit(base)
-    host, port = url.hostname or "127.0.0.1", url.port or 80
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
     started = time.monotonic()
     for n in STEPS:
         if time.monotonic() - started > PHASE_BUDGET_S:
             break
         while len(tasks) < n:
-            tasks.append(asyncio.create_task(_viewer(host, port, url.path, f"stb-{len(tasks)}", load)))
+            tasks.append(asyncio.create_task(_run_viewer(host, port, f"stb-{len(tasks)}", viewer, load)))
         await asyncio.sleep(2 * SEGMENT_S)  # let the newcomers settle in
         # A late step is measured once more: on a shared machine a neighbour's burst should not decide.
         for _attempt in range(2):
             step = await _measure(load, n, server_pids)
-            print(f"  {base.split('/')[2]:>16} {n:5} viewers: {step.fetches:6} segments, {step.late:4} late,"
+            print(f"  {label:>12} {n:5} viewers: {step.fetches:6} downloads, {step.late:4} late,"
                   f" {step.errors} errors, worst {step.worst_s:5.2f} s,"
                   f" server CPU {step.server_cpu_s / STEP_S:4.0%}, client CPU {step.client_cpu_s / STEP_S:4.0%}",
                   flush=True)
@@ -305,6 +372,18 @@ async def _prepare_edge(edge_dir: Path, upstream: str) -> None:
     await db.close()
 
 
+def _add_blobs(edge_dir: Path) -> list[tuple[str, int]]:
+    """Video notices already in the edge's content cache: random bytes (nothing to gain from compression)."""
+    blobs = []
+    for _ in range(BLOBS):
+        data = os.urandom(BLOB_BYTES)
+        sha = hashlib.sha256(data).hexdigest()
+        (edge_dir / "content" / sha[:2]).mkdir(parents=True, exist_ok=True)
+        (edge_dir / "content" / sha[:2] / sha).write_bytes(data)
+        blobs.append((sha, len(data)))
+    return blobs
+
+
 def _nginx_pids(work: Path) -> list[int]:
     master = int((work / "nginx.pid").read_text().strip())
     return _children(master)
@@ -329,35 +408,7 @@ def _cpu_per_gb(steps: list[Step], viewers: int) -> float:
     return step.server_cpu_s / (step.bytes / 1e9) if step.bytes else float("nan")
 
 
-async def _run(work: Path) -> list[dict[str, Any]]:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
-    segments = await asyncio.to_thread(_generate, work)
-    nginx_port, edge_port = free_port(), free_port()
-    nginx = _start_nginx(work, nginx_port)
-    stop_clock = asyncio.Event()
-    clock = asyncio.create_task(_live_clock(work / "www" / "streams" / STREAM, segments, stop_clock))
-    edge_dir = work / "edge"
-    await _prepare_edge(edge_dir, f"http://127.0.0.1:{nginx_port}")
-    edge = Service("edge", _pinned([str(BIN / "village-edge"), "serve", "--data", str(edge_dir), "--listen",
-                                    f"127.0.0.1:{edge_port}"]), f"http://127.0.0.1:{edge_port}", edge_dir / "edge.log")
-    try:
-        await asyncio.to_thread(edge.start)
-        assert edge.proc is not None
-        await asyncio.sleep(2 * SEGMENT_S)
-        edge_steps = await _ramp(f"{edge.url}/streams/{STREAM}", _children(edge.proc.pid))
-        await asyncio.to_thread(edge.stop)
-        fetches = _upstream_fetches_per_segment(work)
-        nginx_steps = await _ramp(f"http://127.0.0.1:{nginx_port}/streams/{STREAM}", _nginx_pids(work))
-    finally:
-        stop_clock.set()
-        await clock
-        await asyncio.to_thread(edge.stop)
-        nginx.send_signal(signal.SIGQUIT)
-        try:
-            nginx.wait(10)
-        except subprocess.TimeoutExpired:
-            nginx.kill()
+def _compare(kind: str, edge_steps: list[Step], nginx_steps: list[Step], baseline: str) -> list[dict[str, Any]]:
     edge_n, nginx_n = _capacity(edge_steps), _capacity(nginx_steps)
     common = min(edge_n, nginx_n) or STEPS[0]
     edge_cpu, nginx_cpu = _cpu_per_gb(edge_steps, common), _cpu_per_gb(nginx_steps, common)
@@ -368,11 +419,52 @@ async def _run(work: Path) -> list[dict[str, Any]]:
             note += f"; {who} was never late (at least {steps[-1].viewers} viewers)"
     note += f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work shares this machine)"
     return [
-        {"metric": "2 Mbit/s viewers on one core before a late segment", "value": float(edge_n), "unit": "viewers",
-         "baseline": float(nginx_n), "ratio": edge_n / nginx_n if nginx_n else float("nan"),
-         "note": f"baseline: nginx sendfile, 1 worker, same core, same segments{note}"},
-        {"metric": f"server CPU seconds per GB served ({common} viewers)", "value": edge_cpu, "unit": "s/GB",
-         "baseline": nginx_cpu, "ratio": edge_cpu / nginx_cpu, "note": "baseline: nginx serving the same files"},
+        {"metric": f"{kind}: 2 Mbit/s viewers on one core before a late download", "value": float(edge_n),
+         "unit": "viewers", "baseline": float(nginx_n), "ratio": edge_n / nginx_n if nginx_n else float("nan"),
+         "note": f"baseline: nginx sendfile, 1 worker, same core, {baseline}{note}"},
+        {"metric": f"{kind}: server CPU seconds per GB served ({common} viewers)", "value": edge_cpu, "unit": "s/GB",
+         "baseline": nginx_cpu, "ratio": edge_cpu / nginx_cpu, "note": f"baseline: nginx serving {baseline}"},
+    ]
+
+
+async def _run(work: Path) -> list[dict[str, Any]]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+    segments = await asyncio.to_thread(_generate, work)
+    nginx_port, edge_port = free_port(), free_port()
+    nginx = _start_nginx(work, nginx_port)
+    stop_clock = asyncio.Event()
+    clock = asyncio.create_task(_live_clock(work / "www" / "streams" / STREAM, segments, stop_clock))
+    edge_dir = work / "edge"
+    await _prepare_edge(edge_dir, f"http://127.0.0.1:{nginx_port}")
+    blobs = await asyncio.to_thread(_add_blobs, edge_dir)
+    edge = Service("edge", _pinned([str(BIN / "village-edge"), "serve", "--data", str(edge_dir), "--listen",
+                                    f"127.0.0.1:{edge_port}"]), f"http://127.0.0.1:{edge_port}", edge_dir / "edge.log")
+    nginx_url = f"http://127.0.0.1:{nginx_port}"
+    live, video = live_viewer(f"/streams/{STREAM}"), video_viewer(blobs)
+    try:
+        await asyncio.to_thread(edge.start)
+        assert edge.proc is not None
+        await asyncio.sleep(2 * SEGMENT_S)
+        edge_pids = _children(edge.proc.pid)
+        edge_live = await _ramp("edge live", edge.url, edge_pids, live)
+        edge_video = await _ramp("edge video", edge.url, edge_pids, video)
+        await asyncio.to_thread(edge.stop)
+        fetches = _upstream_fetches_per_segment(work)
+        nginx_live = await _ramp("nginx live", nginx_url, _nginx_pids(work), live)
+        nginx_video = await _ramp("nginx video", nginx_url, _nginx_pids(work), video)
+    finally:
+        stop_clock.set()
+        await clock
+        await asyncio.to_thread(edge.stop)
+        nginx.send_signal(signal.SIGQUIT)
+        try:
+            nginx.wait(10)
+        except subprocess.TimeoutExpired:
+            nginx.kill()
+    return [
+        *_compare("/streams/ live segments", edge_live, nginx_live, "the same segments"),
+        *_compare("/content/ video blobs (Range)", edge_video, nginx_video, "the same blob files"),
         {"metric": "upstream fetches per segment, however many watch", "value": fetches, "unit": "fetches",
          "baseline": 1.0, "ratio": fetches, "note": "counted in the origin's access log"},
     ]

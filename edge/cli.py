@@ -7,8 +7,6 @@ import logging
 import sys
 from pathlib import Path
 
-from aiohttp import web
-
 from edge.box.provisioned import apply_bundle, read_bundle_bytes
 from protocol.errors import ProtocolError
 
@@ -17,11 +15,12 @@ from .config import load_config
 
 def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
+    from .serving import serve
 
     config = load_config(Path(args.data), args.config, overrides_from="the command line",
                          listen=args.listen, lan=args.lan)
     host, port = config.listen_host_port
-    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
+    serve(create_app(config), host, port)  # media by the lean front door, the rest by aiohttp (docs/serving.md)
     return 0
 
 

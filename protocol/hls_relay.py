@@ -119,6 +119,22 @@ class HlsRelay:
                 raise SegmentUnknown(name)
         return await self._single_flight(name, lambda: self._fetch_segment(name))
 
+    def fresh_playlist(self) -> bytes | None:
+        """The playlist if it is within its TTL, with no I/O and no await (for a lean serving path); else None."""
+        now = self.clock()
+        if now - self._playlist_at >= self.playlist_ttl_s:
+            return None
+        self.last_used = now
+        return self._rendered
+
+    def cached_segment(self, name: str) -> bytes | None:
+        """A segment already here, with no I/O and no await (for a lean serving path); None means ask segment()."""
+        cached = self._segments.get(name)
+        if cached is None:
+            return None
+        self.last_used = self.clock()
+        return cached.data
+
     @property
     def target_duration(self) -> int:
         return self._playlist.target_duration if self._playlist else 0

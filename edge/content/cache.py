@@ -23,7 +23,7 @@ from protocol.http_errors import ApiError
 from protocol.records import is_sha256_hex
 
 log = logging.getLogger(__name__)
-_IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
+IMMUTABLE_HEADERS = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
 def _scan(root: Path) -> dict[str, int]:
@@ -174,7 +174,7 @@ class ContentCache:
         """The blob with Range, ETag and If-None-Match (FileResponse), and a note of its use for LRU."""
         if self.store.has(sha256):
             self.touch(sha256)
-            return web.FileResponse(self.store.path_for(sha256), headers=_IMMUTABLE)
+            return web.FileResponse(self.store.path_for(sha256), headers=IMMUTABLE_HEADERS)
         if await self.want(sha256):
             raise ApiError(404, "not_here_yet", "这段内容正在从城市平台取回，请过一会儿再看。It is on its way; try again shortly.")
         raise ApiError(404, "not_here_yet", "this content has not reached the village yet")

@@ -6,7 +6,6 @@ Handlers parse and answer; the relay, meetings, ingest and votes modules decide.
 from __future__ import annotations
 
 import json
-import time
 
 from aiohttp import web
 
@@ -15,15 +14,16 @@ from protocol.hls_relay import PLAYLIST_TYPE, RelayUnavailable, SegmentUnknown, 
 from ..errors import Refused
 from ..runtime import RUNTIME
 from . import catalog, ingest, meetings, votes
+from .lookup import lookup
 from .names import PLAYLIST_NAME, is_segment_name, is_stream_id
 from .pushed_body import iter_pushed_body, read_pushed_body
 from .service import StreamsService
+from .viewers import viewing_device
 
 routes = web.RouteTableDef()
-LOOKUP_TTL_S = 1.0
 # Players reload a live playlist every target duration; one second of caching keeps every TV within a second.
-_LIVE_PLAYLIST = {"Cache-Control": "max-age=1"}
-_SEGMENT = {"Cache-Control": "public, max-age=3600"}
+LIVE_PLAYLIST_HEADERS = {"Cache-Control": "max-age=1"}
+SEGMENT_HEADERS = {"Cache-Control": "public, max-age=3600"}
 
 
 def _service(request: web.Request) -> StreamsService:
@@ -41,12 +41,8 @@ def _stream_id(request: web.Request) -> str:
 
 
 def _device(request: web.Request) -> str:
-    """The viewer's device: X-Device-Id or ?device=, else its address (several STBs behind one NAT count once)."""
-    device = request.headers.get("X-Device-Id") or request.query.get("device") or ""
-    if device and len(device) <= 64:
-        request.app[RUNTIME].devices.touch(device, request.remote)
-        return device
-    return f"addr:{request.remote}"
+    device_id = request.headers.get("X-Device-Id") or request.query.get("device")
+    return viewing_device(request.app[RUNTIME].devices, device_id, request.remote)
 
 
 @routes.get("/streams/{stream_id}/{file}")
@@ -57,7 +53,7 @@ async def watch(request: web.Request) -> web.StreamResponse:
     if name != PLAYLIST_NAME and not is_segment_name(name):
         raise Refused(400, "bad_name", "segment names are plain file names (letters, digits, '_', '-', '.')")
     try:
-        meeting, broadcast = await _lookup(service, stream_id)
+        meeting, broadcast = await lookup(service, stream_id)
         if meeting is not None:
             return await _watch_meeting(request, service, meeting, name)
         if not broadcast:
@@ -66,10 +62,10 @@ async def watch(request: web.Request) -> web.StreamResponse:
         if relay is None:
             raise Refused(503, "no_hub", "这台设备还没有开通，无法转播。This box has no hub to relay from.")
         if name == PLAYLIST_NAME:
-            return web.Response(body=await relay.playlist(), content_type=PLAYLIST_TYPE, headers=_LIVE_PLAYLIST)
+            return web.Response(body=await relay.playlist(), content_type=PLAYLIST_TYPE, headers=LIVE_PLAYLIST_HEADERS)
         data = await relay.segment(name)
         service.viewers.saw(stream_id, _device(request))
-        return web.Response(body=data, content_type=content_type_for(name), headers=_SEGMENT)
+        return web.Response(body=data, content_type=content_type_for(name), headers=SEGMENT_HEADERS)
     except RelayUnavailable:
         raise Refused(503, "stream_unavailable", "直播信号暂时中断，请稍后再看。The broadcast cannot be reached"
                        " right now; try again in a minute.") from None
@@ -77,37 +73,23 @@ async def watch(request: web.Request) -> web.StreamResponse:
         raise Refused(404, "no_such_segment", f"{name} is not (or no longer) in this stream") from None
 
 
-async def _lookup(service: StreamsService, stream_id: str) -> tuple[meetings.Meeting | None, bool]:
-    """What a stream id is (a meeting here, a broadcast from the hub, or nothing), remembered for a second."""
-    now = time.monotonic()
-    cached = service.lookups.get(stream_id)
-    if cached is not None and now - cached[0] < LOOKUP_TTL_S:
-        found: tuple[meetings.Meeting | None, bool] = cached[1]
-        return found
-    meeting = await meetings.get_meeting(service.db, stream_id)
-    found = (meeting, meeting is None and await catalog.is_broadcast(service.db, stream_id))
-    if len(service.lookups) < 10_000:
-        service.lookups[stream_id] = (now, found)
-    return found
-
-
 async def _watch_meeting(request: web.Request, service: StreamsService, meeting: meetings.Meeting,
                          name: str) -> web.StreamResponse:
     if name == PLAYLIST_NAME:
         if meeting.state == "ended":
             return web.Response(body=await meetings.vod_playlist(service.db, meeting.id),
-                                content_type=PLAYLIST_TYPE, headers=_SEGMENT)
+                                content_type=PLAYLIST_TYPE, headers=SEGMENT_HEADERS)
         live = service.live.get(meeting.id)
         if live is None:
             raise Refused(404, "not_started", "会议还没有开始直播，请稍后再看。The meeting has not started yet.")
-        return web.Response(body=live.rendered, content_type=PLAYLIST_TYPE, headers=_LIVE_PLAYLIST)
+        return web.Response(body=live.rendered, content_type=PLAYLIST_TYPE, headers=LIVE_PLAYLIST_HEADERS)
     if name not in ingest.served_names(service, meeting.id) and not await meetings.is_meeting_segment(
         service.db, meeting.id, name
     ):
         raise Refused(404, "no_such_segment", f"{name} is not part of this meeting")
     service.viewers.saw(meeting.id, _device(request))
     path = meetings.meeting_dir(service, meeting.id) / name
-    return web.FileResponse(path, headers={**_SEGMENT, "Content-Type": content_type_for(name)})
+    return web.FileResponse(path, headers={**SEGMENT_HEADERS, "Content-Type": content_type_for(name)})
 
 
 @routes.put("/ingest/{stream_id}/{file}")

@@ -9,7 +9,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from edge.lan.discovery import DeviceTable
+
 MAX_DEVICES_PER_STREAM = 20_000
+
+
+def viewing_device(devices: DeviceTable, device_id: str | None, remote: str | None) -> str:
+    """The device a segment request counts for: its id (X-Device-Id or ?device=), else its address, so several
+    STBs behind one NAT count once. An id is also a sign of life from that STB, beside mDNS."""
+    if device_id and len(device_id) <= 64:
+        devices.touch(device_id, remote)
+        return device_id
+    return f"addr:{remote}"
 
 
 class ViewerTracker:

@@ -218,6 +218,20 @@ async def village_with_hub(aiohttp_client: Any, tmp_path: Path, line_up: bool = 
     return Village(hub, edge, line)
 
 
+async def announce_broadcast(village: Village, source: Path, origin: Origin, stream_id: str = "city-live") -> None:
+    """The city announces a live source at the hub; returns once the village's edge lists the broadcast."""
+    await eventually("ffmpeg's first playlist", lambda: (source / "index.m3u8").exists())
+    resp = await village.hub.client.post("/api/v1/streams", headers=village.hub.admin, json={
+        "id": stream_id, "title": "市政府新闻发布会", "area": "live", "scope": "city", "source_url": origin.url})
+    assert resp.status == 201, await resp.text()
+
+    async def listed() -> bool:
+        resp = await village.edge.get("/api/v1/streams")
+        return any(s["id"] == stream_id for s in (await resp.json())["streams"])
+
+    await eventually("the broadcast to reach the edge's list", listed)
+
+
 @contextlib.asynccontextmanager
 async def viewers_session() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),

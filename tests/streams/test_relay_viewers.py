@@ -12,7 +12,7 @@ import aiohttp
 
 from protocol.hls_playlist import parse_media_playlist
 
-from .kit import Origin, eventually, ffmpeg_live_to_dir, viewers_session, village_with_hub
+from .kit import Origin, announce_broadcast, ffmpeg_live_to_dir, viewers_session, village_with_hub
 
 VIEWERS = 100
 WATCH_S = 6.0
@@ -49,16 +49,7 @@ async def test_a_hundred_viewers_cost_one_fetch_per_segment_at_the_hub_and_at_th
     village = await village_with_hub(aiohttp_client, tmp_path)
     assert village.line is not None
     try:
-        await eventually("ffmpeg's first playlist", lambda: (tmp_path / "source" / "index.m3u8").exists())
-        resp = await village.hub.client.post("/api/v1/streams", headers=village.hub.admin, json={
-            "id": "city-live", "title": "市政府新闻发布会", "area": "live", "scope": "city", "source_url": origin.url})
-        assert resp.status == 201, await resp.text()
-
-        async def listed() -> bool:
-            resp = await village.edge.get("/api/v1/streams")
-            return any(s["id"] == "city-live" for s in (await resp.json())["streams"])
-
-        await eventually("the broadcast to reach the edge's list", listed)
+        await announce_broadcast(village, tmp_path / "source", origin)
         base = f"{village.edge_url}/streams/city-live"
         got: dict[str, bytes] = {}
         async with viewers_session() as session:
