@@ -15,10 +15,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m deploy.demo
 
+# The tests mostly wait (hub and edge processes, sockets, chromium, ffmpeg), so they run on more workers than the
+# machine has cores; each worker has a loopback of its own (tests/worker_network.py). `worksteal` lets an idle
+# worker take tests queued on a busy one, so the long tests do not pile up on one worker. TEST_WORKERS=0 runs the
+# suite in one process.
+TEST_WORKERS ?= 4
+
 test: $(STAMP)
 	$(BIN)/ruff check edge hub protocol provisioning firmware_hooks deploy tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 bench: $(STAMP)
 	bash bench/install_baselines.sh
