@@ -28,12 +28,17 @@ def main() -> int:
             started = time.monotonic()
             for row in module.run(Path(tmp)):
                 row["bench"] = name
+                row["at"] = time.time()
                 rows.append(row)
                 print(f"{name:22} {row['metric']:58} {row['value']:>14,.2f} {row.get('unit', ''):10}"
                       f" baseline {row.get('baseline', float('nan')):>14,.2f}  ratio {row.get('ratio', float('nan')):6.2f}")
             print(f"{name} took {time.monotonic() - started:.1f} s")
     out = Path(__file__).parent / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
+    if only and out.exists():
+        # `python -m bench NAME` reruns one benchmark: the other benchmarks' last rows stay, each with its time.
+        ran = {row["bench"] for row in rows}
+        rows = [row for row in json.loads(out.read_text())["rows"] if row["bench"] not in ran] + rows
     out.write_text(json.dumps({"machine": platform.platform(), "at": time.time(), "rows": rows}, indent=1,
                               ensure_ascii=False))
     print(f"wrote {out}")

@@ -40,6 +40,7 @@ WINDOW = 6  # segments in the live playlist
 STEPS = (50, 100, 200, 400, 700, 1000, 1400, 2000, 2800, 4000, 5600)
 PHASE_BUDGET_S = 100.0  # so the whole benchmark ends on its own within a few minutes
 STEP_S = 5.0
+REFINE = 2  # halvings between the last good step and the late one
 STREAM = "bench"
 BLOBS = 4
 BLOB_BYTES = 16 * 1024**2
@@ -305,32 +306,55 @@ async def _measure(load: Load, n: int, server_pids: list[int]) -> Step:
     return step
 
 
+async def _step(label: str, load: Load, n: int, server_pids: list[int]) -> Step:
+    """One step measured; a late step is measured once more: on a shared machine a neighbour's burst should not
+    decide."""
+    for _attempt in range(2):
+        step = await _measure(load, n, server_pids)
+        print(f"  {label:>12} {n:5} viewers: {step.fetches:6} downloads, {step.late:4} late,"
+              f" {step.errors} errors, worst {step.worst_s:5.2f} s,"
+              f" server CPU {step.server_cpu_s / STEP_S:4.0%}, client CPU {step.client_cpu_s / STEP_S:4.0%}",
+              flush=True)
+        if not step.late:
+            break
+    return step
+
+
 async def _ramp(label: str, url: str, server_pids: list[int], viewer: _Viewer) -> list[Step]:
-    """Add viewers step by step until one download is late (or the last step)."""
+    """Add viewers step by step until one download is late (or the last step), then halve the gap between the
+    last good step and the late one REFINE times, so two servers a step apart are not reported a whole step apart."""
     results: list[Step] = []
     load = Load(Step(0))
     tasks: list[asyncio.Task[None]] = []
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
+
+    async def viewers(n: int) -> None:
+        while len(tasks) < n:
+            tasks.append(asyncio.create_task(_run_viewer(host, port, f"stb-{len(tasks)}", viewer, load)))
+        for task in tasks[n:]:
+            task.cancel()
+        await asyncio.gather(*tasks[n:], return_exceptions=True)
+        del tasks[n:]
+        await asyncio.sleep(2 * SEGMENT_S)  # let the newcomers settle in
+
     started = time.monotonic()
     for n in STEPS:
         if time.monotonic() - started > PHASE_BUDGET_S:
             break
-        while len(tasks) < n:
-            tasks.append(asyncio.create_task(_run_viewer(host, port, f"stb-{len(tasks)}", viewer, load)))
-        await asyncio.sleep(2 * SEGMENT_S)  # let the newcomers settle in
-        # A late step is measured once more: on a shared machine a neighbour's burst should not decide.
-        for _attempt in range(2):
-            step = await _measure(load, n, server_pids)
-            print(f"  {label:>12} {n:5} viewers: {step.fetches:6} downloads, {step.late:4} late,"
-                  f" {step.errors} errors, worst {step.worst_s:5.2f} s,"
-                  f" server CPU {step.server_cpu_s / STEP_S:4.0%}, client CPU {step.client_cpu_s / STEP_S:4.0%}",
-                  flush=True)
-            if not step.late:
-                break
-        results.append(step)
-        if step.late or step.client_cpu_s / STEP_S > 0.9:
+        await viewers(n)
+        results.append(await _step(label, load, n, server_pids))
+        if results[-1].late or results[-1].client_cpu_s / STEP_S > 0.9:
             break  # late, or the viewers' core is the limit: more viewers would measure the client
+    if len(results) > 1 and results[-1].late:
+        good, late = results[-2].viewers, results[-1].viewers
+        for _ in range(REFINE):
+            n = (good + late) // 2 // 50 * 50
+            if n <= good:
+                break
+            await viewers(n)
+            results.append(await _step(label, load, n, server_pids))
+            good, late = (good, n) if results[-1].late else (n, late)
     load.stop.set()
     for task in tasks:
         task.cancel()

@@ -7,6 +7,7 @@ the aiohttp route answers it: the front door only takes the common case.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from email.utils import formatdate
@@ -14,6 +15,11 @@ from email.utils import formatdate
 from .answer import Answer, Request, head
 
 _RARE_CONDITIONS = ("if-match", "if-range", "if-modified-since", "if-unmodified-since")
+
+
+@functools.lru_cache(maxsize=4096)
+def _http_date(second: int) -> str:
+    return formatdate(second, usegmt=True)
 
 
 def etag_of(st: os.stat_result) -> str:
@@ -55,8 +61,7 @@ def file_answer(request: Request, fd: int, content_type: str, headers: str) -> A
         os.close(fd)
         return None
     etag = etag_of(st)
-    lines = (f"ETag: {etag}\r\n"
-             f"Last-Modified: {formatdate(math.ceil(st.st_mtime), usegmt=True)}\r\n{headers}")  # as aiohttp rounds
+    lines = f"ETag: {etag}\r\nLast-Modified: {_http_date(math.ceil(st.st_mtime))}\r\n{headers}"  # as aiohttp rounds
     inm = h.get("if-none-match")
     if inm is not None and etag_matches(inm, etag):
         os.close(fd)
