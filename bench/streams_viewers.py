@@ -37,8 +37,8 @@ from provisioning.bundle import make_bundle
 
 SEGMENT_S = 1.0
 WINDOW = 6  # segments in the live playlist
-STEPS = (50, 100, 200, 400, 700, 1000, 1400, 2000, 2800, 4000, 5600)
-PHASE_BUDGET_S = 100.0  # so the whole benchmark ends on its own within a few minutes
+STEPS = (100, 200, 400, 700, 1000, 1400, 2000, 2800, 4000, 5600)
+PHASE_BUDGET_S = 200.0  # per kind of viewer, both servers: the whole benchmark ends on its own in minutes
 STEP_S = 5.0
 REFINE = 2  # halvings between the last good step and the late one
 STREAM = "bench"
@@ -320,45 +320,50 @@ async def _step(label: str, load: Load, n: int, server_pids: list[int]) -> Step:
     return step
 
 
-async def _ramp(label: str, url: str, server_pids: list[int], viewer: _Viewer) -> list[Step]:
-    """Add viewers step by step until one download is late (or the last step), then halve the gap between the
-    last good step and the late one REFINE times, so two servers a step apart are not reported a whole step apart."""
-    results: list[Step] = []
+async def _at(label: str, url: str, server_pids: list[int], viewer: _Viewer, n: int) -> Step:
+    """n viewers of one server: connected, settled, measured, then gone (the other server is measured next)."""
     load = Load(Step(0))
-    tasks: list[asyncio.Task[None]] = []
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-
-    async def viewers(n: int) -> None:
-        while len(tasks) < n:
-            tasks.append(asyncio.create_task(_run_viewer(host, port, f"stb-{len(tasks)}", viewer, load)))
-        for task in tasks[n:]:
+    tasks = [asyncio.create_task(_run_viewer(host, port, f"stb-{i}", viewer, load)) for i in range(n)]
+    try:
+        await asyncio.sleep(2 * SEGMENT_S)  # let them connect and settle in
+        return await _step(label, load, n, server_pids)
+    finally:
+        load.stop.set()
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks[n:], return_exceptions=True)
-        del tasks[n:]
-        await asyncio.sleep(2 * SEGMENT_S)  # let the newcomers settle in
+        await asyncio.gather(*tasks, return_exceptions=True)
 
+
+async def _side_by_side(servers: list[tuple[str, str, list[int]]], viewer: _Viewer) -> dict[str, list[Step]]:
+    """Each step measured on every server in turn, so a neighbour's load on this shared machine falls on both
+    alike; a server drops out at its first late step (or when the viewers' core is the limit). Then the gap between
+    a server's last good step and its late one is halved REFINE times, so two servers a step apart are not reported
+    a whole step apart."""
+    results: dict[str, list[Step]] = {label: [] for label, _, _ in servers}
+    active = {label for label, _, _ in servers}
     started = time.monotonic()
     for n in STEPS:
-        if time.monotonic() - started > PHASE_BUDGET_S:
+        if not active or time.monotonic() - started > PHASE_BUDGET_S:
             break
-        await viewers(n)
-        results.append(await _step(label, load, n, server_pids))
-        if results[-1].late or results[-1].client_cpu_s / STEP_S > 0.9:
-            break  # late, or the viewers' core is the limit: more viewers would measure the client
-    if len(results) > 1 and results[-1].late:
-        good, late = results[-2].viewers, results[-1].viewers
+        for label, url, pids in servers:
+            if label in active:
+                step = await _at(label, url, pids, viewer, n)
+                results[label].append(step)
+                if step.late or step.client_cpu_s / STEP_S > 0.9:
+                    active.discard(label)
+    for label, url, pids in servers:
+        steps = results[label]
+        if len(steps) < 2 or not steps[-1].late:
+            continue
+        good, late = steps[-2].viewers, steps[-1].viewers
         for _ in range(REFINE):
             n = (good + late) // 2 // 50 * 50
             if n <= good:
                 break
-            await viewers(n)
-            results.append(await _step(label, load, n, server_pids))
-            good, late = (good, n) if results[-1].late else (n, late)
-    load.stop.set()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+            steps.append(await _at(label, url, pids, viewer, n))
+            good, late = (good, n) if steps[-1].late else (n, late)
     return results
 
 
@@ -470,13 +475,11 @@ async def _run(work: Path) -> list[dict[str, Any]]:
         await asyncio.to_thread(edge.start)
         assert edge.proc is not None
         await asyncio.sleep(2 * SEGMENT_S)
-        edge_pids = _children(edge.proc.pid)
-        edge_live = await _ramp("edge live", edge.url, edge_pids, live)
-        edge_video = await _ramp("edge video", edge.url, edge_pids, video)
+        servers = [("edge", edge.url, _children(edge.proc.pid)), ("nginx", nginx_url, _nginx_pids(work))]
+        live_steps = await _side_by_side([(f"{who} live", url, pids) for who, url, pids in servers], live)
+        video_steps = await _side_by_side([(f"{who} video", url, pids) for who, url, pids in servers], video)
         await asyncio.to_thread(edge.stop)
         fetches = _upstream_fetches_per_segment(work)
-        nginx_live = await _ramp("nginx live", nginx_url, _nginx_pids(work), live)
-        nginx_video = await _ramp("nginx video", nginx_url, _nginx_pids(work), video)
     finally:
         stop_clock.set()
         await clock
@@ -487,8 +490,9 @@ async def _run(work: Path) -> list[dict[str, Any]]:
         except subprocess.TimeoutExpired:
             nginx.kill()
     return [
-        *_compare("/streams/ live segments", edge_live, nginx_live, "the same segments"),
-        *_compare("/content/ video blobs (Range)", edge_video, nginx_video, "the same blob files"),
+        *_compare("/streams/ live segments", live_steps["edge live"], live_steps["nginx live"], "the same segments"),
+        *_compare("/content/ video blobs (Range)", video_steps["edge video"], video_steps["nginx video"],
+                  "the same blob files"),
         {"metric": "upstream fetches per segment, however many watch", "value": fetches, "unit": "fetches",
          "baseline": 1.0, "ratio": fetches, "note": "counted in the origin's access log"},
     ]

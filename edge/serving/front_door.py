@@ -20,6 +20,7 @@ from .media import MediaAnswers
 
 log = logging.getLogger(__name__)
 MAX_HEAD_BYTES = 8 * 1024
+MAX_WAITING_BYTES = 64 * 1024  # pipelined requests held while one is answered; past this, reading pauses
 IDLE_TIMEOUT_S = 75.0  # as aiohttp's keep-alive
 # Present on a request the front door leaves to aiohttp: a body, an upgrade or an expectation to answer.
 _NOT_OURS = ("content-length", "transfer-encoding", "upgrade", "expect")
@@ -59,7 +60,8 @@ class Connection(asyncio.Protocol):
         self.sock_fd = -1
         self.remote: str | None = None
         self.buffer = bytearray()
-        self.busy = False  # a body is still being sent; requests that arrive meanwhile wait in the buffer
+        self.busy = False  # an answer is on its way; requests that arrive meanwhile wait in the buffer
+        self.paused = False
         self.closing = False
         self.last_active = self.loop.time()
 
@@ -82,6 +84,9 @@ class Connection(asyncio.Protocol):
         self.buffer += data
         if not self.busy:
             self._serve_buffer()
+        elif len(self.buffer) > MAX_WAITING_BYTES and self.transport is not None and not self.paused:
+            self.transport.pause_reading()
+            self.paused = True
 
     def close(self) -> None:
         self.closing = True
@@ -122,7 +127,7 @@ class Connection(asyncio.Protocol):
         if self.closing:
             return
         answer = self.door.media.answer(request) if warm else None
-        self.busy = False
+        self._not_busy()
         if answer is None:
             self._hand_over()
             return
@@ -193,12 +198,18 @@ class Connection(asyncio.Protocol):
                 log.debug("sending to %s stopped: %s", self.remote, exc)
                 self.close()
                 return
-        self.busy = False
+        self._not_busy()
         self.last_active = self.loop.time()
         if not keep_alive:
             self.close()
         elif self.buffer:
             self._serve_buffer()
+
+    def _not_busy(self) -> None:
+        self.busy = False
+        if self.paused and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
 
     def _hand_over(self) -> None:
         """Give the connection to aiohttp, with everything received so far."""
@@ -210,6 +221,7 @@ class Connection(asyncio.Protocol):
         handler = self.door.app_protocol()
         transport.set_protocol(handler)
         handler.connection_made(transport)
+        self._not_busy()  # reading resumes for aiohttp's protocol now
         data, self.buffer = bytes(self.buffer), bytearray()
         self.closing = True
         if data:
