@@ -7,6 +7,7 @@ from aiohttp import web
 from edge.content.cache import CONTENT_CACHE
 from edge.lan.discovery import normalize_device_id
 from edge.notices.board import list_notices
+from edge.residents.my_submissions import device_submissions
 from edge.residents.outbox import submission_view
 from edge.residents.rules import MAX_SUBMISSION_BYTES, Invalid, parse_submission, parse_uuid
 from protocol.http_errors import read_json
@@ -15,7 +16,6 @@ from protocol.records import AREAS, is_sha256_hex
 from .errors import NotProvisioned, Refused
 from .runtime import RUNTIME
 from .status import VERSION
-from .tv.my_submissions import device_submissions
 
 routes = web.RouteTableDef()
 _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}

@@ -145,7 +145,7 @@ CREATE TABLE IF NOT EXISTS submission_households (
     submission_id TEXT PRIMARY KEY,         -- the household a submission's device was paired with when sent
     household_id  TEXT NOT NULL
 );
--- Today's check-ins per household (edge/staff/households.py) and a device's own submissions look up by device.
+-- Today's check-ins per household (edge/residents/households.py) and a device's own submissions look up by device.
 CREATE INDEX IF NOT EXISTS submissions_by_device ON submissions (device_id, kind, created_at);
 -- Live video and village meetings (edge/streams/): relayed streams, meetings with their recording, votes.
 CREATE TABLE IF NOT EXISTS streams (

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from protocol.errors import ProtocolError
 from protocol.keys import fingerprint
+from protocol.subcommands import Subcommands
 from provisioning.bundle import STICK_PATH, make_bundle
 from provisioning.diagnostics import open_diagnostics
 from provisioning.stick import StickError, StickFS
@@ -25,7 +26,6 @@ from .keys_store import HubKeys, load_hub_keys
 from .pack_export import export_pack
 from .registry import async_issue_enrollment_token
 from .store import HubStore
-from .subcommands import Subcommands
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("enroll", "pack", "diag")

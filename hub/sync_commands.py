@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 from protocol.errors import ProtocolError
+from protocol.subcommands import Subcommands
 
 from .edge_revocation import revoke_edge
 from .key_rotation import DEFAULT_GRACE_S, retire_old_keys, rotate_signing_key
 from .sneakernet import import_from
 from .store import HubStore
-from .subcommands import Subcommands
 
 EXIT_OK, EXIT_USAGE = 0, 2
 COMMANDS = ("sync", "key", "edge")

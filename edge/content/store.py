@@ -72,6 +72,10 @@ class ContentStore:
                                  r["failures"], r["size"]))
         return [(r["sha256"], r["size"]) for r in rows]
 
+    async def present_bytes(self) -> int:
+        """What the blobs held here weigh together."""
+        return int(await self.db.fetchvalue("SELECT COALESCE(SUM(size), 0) FROM blobs WHERE present = 1", default=0))
+
     async def wanted_sizes(self) -> dict[str, int]:
         """Every blob named by applied records and not here yet, with its declared size."""
         rows = await self.db.fetchall("SELECT sha256, size FROM blobs WHERE present = 0")

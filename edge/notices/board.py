@@ -20,7 +20,7 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 async def list_notices(db: Database, area: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-    # Notices from the hub, and the village's own from the staff page (edge/staff/village_notices.py).
+    # Notices from the hub, and the village's own from the staff page (edge/notices/village.py).
     sql = (
         "SELECT * FROM (SELECT id, title, body, area, priority, scope, published_at, expires_at, attachments"
         " FROM notices UNION ALL SELECT id, title, body, area, priority, scope, published_at, expires_at, '[]'"

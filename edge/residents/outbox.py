@@ -48,7 +48,7 @@ async def _queue_one(conn: aiosqlite.Connection, village_id: str, sub: dict[str,
         return Outcome(200, sub["id"], "")  # state is read after the transaction
     created_at = now_rfc3339()
     up_body = {"kind": sub["kind"], "device_id": sub["device_id"], "body": sub["body"], "created_at": created_at}
-    # An STB paired with a household on the staff page (edge/staff/households.py) speaks for that household.
+    # An STB paired with a household on the staff page (edge/residents/households.py) speaks for that household.
     async with conn.execute("SELECT household_id FROM household_devices WHERE device_id = ?", (sub["device_id"],)) as cur:
         paired = await cur.fetchone()
     if paired is not None:

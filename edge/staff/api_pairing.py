@@ -6,8 +6,9 @@ import time
 
 from aiohttp import web
 
+from edge.residents.households import pairing_code_for
+
 from ..runtime import RUNTIME
-from .households import pairing_code_for
 
 routes = web.RouteTableDef()
 

@@ -9,20 +9,14 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any, Protocol
 
 from protocol.database import Database
+from protocol.subcommands import Subcommands
 
 from ..schema import SCHEMA
 from .accounts import ROLES, add_or_reset
 
 MAX_STDIN = 4096
-
-
-class Subcommands(Protocol):
-    """What `ArgumentParser.add_subparsers()` returns, as far as adding a command goes (its class is private)."""
-
-    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
 
 
 def add_arguments(sub: Subcommands) -> None:

@@ -9,6 +9,8 @@ import shutil
 import time
 from typing import Any
 
+from edge.residents.households import household_names_by_device
+
 from ..runtime import EdgeRuntime
 from ..status import VERSION, status_body
 from ..usb.activity import last_operation as last_usb_operation
@@ -32,17 +34,10 @@ def _storage(rt: EdgeRuntime) -> dict[str, int]:
 
 async def dashboard_data(rt: EdgeRuntime) -> dict[str, Any]:
     status = await status_body(rt)
-    content_bytes = int(
-        await rt.db.fetchvalue("SELECT COALESCE(SUM(size), 0) FROM blobs WHERE present = 1", default=0)
-    )
+    content_bytes = await rt.content.present_bytes()
     alive = sorted(rt.devices.alive(), key=lambda d: (d.model, d.device_id))
     now = time.time()
-    paired = {
-        r["device_id"]: r["name"]
-        for r in await rt.db.fetchall(
-            "SELECT d.device_id, h.name FROM household_devices d JOIN households h ON h.id = d.household_id"
-        )
-    }
+    paired = await household_names_by_device(rt.db)
     return {
         "line": {
             "online": line_online(rt),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from edge.residents.households import missing_checkins
+from edge.residents.inbox import STATES, list_inbox, parse_filters, submission_detail
+from edge.residents.local_replies import add_local_reply, hand_to_town
 from edge.residents.rules import Invalid, parse_uuid
 from protocol.records import SUBMISSION_KINDS
 
 from ..errors import Refused
-from .households import missing_checkins
-from .inbox import STATES, list_inbox, parse_filters, submission_detail
-from .local_replies import add_local_reply, hand_to_town
 from .web import OFFICE, PREFIX, allow, current, done_name, render, runtime, village_id
 
 routes = web.RouteTableDef()

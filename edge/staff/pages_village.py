@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from protocol.records import AREAS, PRIORITIES
-
-from .households import (
+from edge.notices.village import (
+    list_village_notices,
+    parse_notice_form,
+    publish_village_notice,
+    withdraw_village_notice,
+)
+from edge.residents.households import (
     create_household,
     list_households,
     missing_checkins,
@@ -14,12 +18,8 @@ from .households import (
     set_elderly_alone,
     unpair,
 )
-from .village_notices import (
-    list_village_notices,
-    parse_notice_form,
-    publish_village_notice,
-    withdraw_village_notice,
-)
+from protocol.records import AREAS, PRIORITIES
+
 from .web import ALL_ROLES, OFFICE, PREFIX, allow, current, done_name, render, runtime, village_id
 
 routes = web.RouteTableDef()

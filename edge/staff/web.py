@@ -15,10 +15,11 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from edge.residents.households import village_timezone
+
 from ..errors import NotProvisioned, title_key
 from ..runtime import RUNTIME, EdgeRuntime
 from ..web.i18n import DEFAULT_LANGUAGE, Catalogs, normalize_language
-from .households import village_timezone
 from .sessions import Session
 
 PREFIX = "/staff"

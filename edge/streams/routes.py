@@ -16,7 +16,7 @@ from ..runtime import RUNTIME
 from . import catalog, ingest, meetings, votes
 from .lookup import lookup
 from .names import PLAYLIST_NAME, is_segment_name, is_stream_id
-from .pushed_body import iter_pushed_body, read_pushed_body
+from .pushed_body import PushedBody
 from .service import StreamsService
 from .viewers import viewing_device
 
@@ -95,25 +95,27 @@ async def _watch_meeting(request: web.Request, service: StreamsService, meeting:
 @routes.put("/ingest/{stream_id}/{file}")
 async def push(request: web.Request) -> web.Response:
     """The hall encoder's push. The key comes in the X-Ingest-Key header, or ?key= for encoders without headers."""
+    body = PushedBody(request)  # first, before any await: an encoder may hang up as soon as it has sent it all
     service = _service(request)
     stream_id = _stream_id(request)
     name = request.match_info["file"]
     if name == PLAYLIST_NAME:
-        return await _push_playlist(request, service, stream_id)
+        return await _push_playlist(request, service, stream_id, body)
     with ingest.segment_push(service, stream_id, name):  # before any await: see segment_push
         meeting = await ingest.authorised_meeting(
             service, stream_id, request.headers.get(ingest.KEY_HEADER) or request.query.get("key")
         )
         ingest.check_file_name(name)
-        await ingest.receive_segment(service, meeting, name, request.content_length, iter_pushed_body(request))
+        await ingest.receive_segment(service, meeting, name, request.content_length, body.chunks())
     return web.Response(status=201)
 
 
-async def _push_playlist(request: web.Request, service: StreamsService, stream_id: str) -> web.Response:
+async def _push_playlist(request: web.Request, service: StreamsService, stream_id: str,
+                         body: PushedBody) -> web.Response:
     meeting = await ingest.authorised_meeting(
         service, stream_id, request.headers.get(ingest.KEY_HEADER) or request.query.get("key")
     )
-    data = await read_pushed_body(request, ingest.MAX_PLAYLIST_BYTES)
+    data = await body.read(ingest.MAX_PLAYLIST_BYTES)
     await ingest.receive_playlist(service, meeting, data)
     return web.Response(status=201)
 

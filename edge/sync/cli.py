@@ -14,6 +14,7 @@ from pathlib import Path
 
 from edge.sync.sneakernet import export_to, import_from
 from protocol.errors import ProtocolError
+from protocol.subcommands import Subcommands
 
 
 def sync_dir_of(stick: Path, create: bool) -> Path:
@@ -48,7 +49,7 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_arguments(sub: argparse._SubParsersAction) -> None:
+def add_arguments(sub: Subcommands) -> None:
     sync = sub.add_parser("sync", help="sync by USB stick while the line is down")
     ssub = sync.add_subparsers(dest="sync_command", required=True)
     p = ssub.add_parser("export", help="write the up batches the hub lacks and this box's position to a stick")

@@ -11,11 +11,17 @@ from typing import Any
 from aiohttp import web
 
 from edge.notices.board import list_notices
+from edge.residents.my_submissions import (
+    checked_in,
+    checkin_id,
+    device_submission,
+    device_submissions,
+    rating_id,
+)
 from protocol.records import AREAS, is_sha256_hex
 
 from ..runtime import RUNTIME
 from .forms import AREA_ACTIONS, FORMS
-from .my_submissions import checked_in, checkin_id, device_submission, device_submissions, rating_id
 from .render import TEXTS, render
 from .viewer import Viewer, remember, viewer_for
 

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from edge.residents.inbox import STATES
 from edge.staff import pages_inbox, pages_meetings, pages_village
 from edge.staff.accounts import ROLES
-from edge.staff.inbox import STATES
 from edge.staff.web import TEXTS
 from protocol.records import AREAS, PRIORITIES, SUBMISSION_KINDS
 

@@ -13,9 +13,9 @@ import pytest
 from edge.app import create_app
 from edge.config import load_config
 from edge.lan.discovery import StbAdvert
+from edge.residents.my_submissions import device_submissions
 from edge.runtime import RUNTIME
 from edge.tv.keymaps import KEYMAPS, keymap_for
-from edge.tv.my_submissions import device_submissions
 from edge.tv.render import TEXTS
 from tests.edge.conftest import provision
 from tests.staff.catalog_checks import check_catalogs

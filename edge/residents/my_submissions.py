@@ -11,9 +11,9 @@ import uuid
 from datetime import date
 from typing import Any
 
+from edge.errors import Refused
+from edge.feeds.positions import acked_up_to
 from protocol.database import Database
-
-from ..errors import Refused
 
 _IDS = uuid.UUID("6f0b1c2e-9d7a-4e55-8a51-3c1f6a7b2d90")  # namespace of derived submission ids
 MAX_PAGE = 1000
@@ -43,8 +43,7 @@ async def _ratings(db: Database, device_id: str) -> dict[str, int]:
     return out
 
 
-_SELECT = ("SELECT s.id, s.kind, s.body, s.created_at, s.up_seq, COALESCE(p.seq, 0) AS acked FROM submissions s"
-           " LEFT JOIN feed_positions p ON p.name = 'up_acked' WHERE s.device_id = ?")
+_SELECT = "SELECT s.id, s.kind, s.body, s.created_at, s.up_seq FROM submissions s WHERE s.device_id = ?"
 
 
 async def _views(db: Database, device_id: str, rows: list[Any]) -> list[dict[str, Any]]:
@@ -58,9 +57,10 @@ async def _views(db: Database, device_id: str, rows: list[Any]) -> list[dict[str
         ):
             replies[r["submission_id"]].append({"text": r["text"], "by": r["by_name"], "at": r["at"]})
     ratings = await _ratings(db, device_id)
+    acked = await acked_up_to(db)
     out = []
     for r in rows:
-        state = "answered" if replies[r["id"]] else ("delivered" if r["up_seq"] <= r["acked"] else "queued")
+        state = "answered" if replies[r["id"]] else ("delivered" if r["up_seq"] <= acked else "queued")
         out.append({"id": r["id"], "kind": r["kind"], "state": state, "created_at": r["created_at"],
                     "body": json.loads(r["body"]), "replies": replies[r["id"]], "rating": ratings.get(r["id"])})
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from edge.feeds.positions import acked_up_to
 from protocol.database import Database
 from protocol.records import SUBMISSION_KINDS
 
@@ -15,14 +16,13 @@ STATES = ("queued", "delivered", "handed", "answered")
 PAGE = 200
 
 _VIEW = """
-WITH acked AS (SELECT COALESCE((SELECT seq FROM feed_positions WHERE name = 'up_acked'), 0) AS seq),
-v AS (
+WITH v AS (
   SELECT s.id, s.kind, s.device_id, s.body, s.created_at, h.name AS household,
     ho.at AS handed_at, ho.by_name AS handed_by,
     CASE
       WHEN EXISTS (SELECT 1 FROM replies r WHERE r.submission_id = s.id) THEN 'answered'
       WHEN ho.submission_id IS NOT NULL THEN 'handed'
-      WHEN s.up_seq <= (SELECT seq FROM acked) THEN 'delivered'
+      WHEN s.up_seq <= ?4 THEN 'delivered'  -- ?4: acknowledged up to (edge/feeds/positions.py)
       ELSE 'queued'
     END AS state
   FROM submissions s
@@ -57,7 +57,7 @@ async def list_inbox(db: Database, kind: str | None = None, state: str | None = 
     rows = await db.fetchall(
         _VIEW + "SELECT * FROM v WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR state = ?2)"
         " ORDER BY created_at DESC, id LIMIT ?3",
-        (kind, state, limit),
+        (kind, state, limit, await acked_up_to(db)),
     )
     out = []
     for r in rows:
@@ -67,7 +67,7 @@ async def list_inbox(db: Database, kind: str | None = None, state: str | None = 
 
 
 async def submission_detail(db: Database, submission_id: str) -> dict[str, Any] | None:
-    rows = await db.fetchall(_VIEW + "SELECT * FROM v WHERE id = ?", (submission_id,))
+    rows = await db.fetchall(_VIEW + "SELECT * FROM v WHERE id = ?1", (submission_id, None, None, await acked_up_to(db)))
     if not rows:
         return None
     replies = await db.fetchall(

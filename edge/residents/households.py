@@ -152,3 +152,11 @@ async def missing_checkins(db: Database, now: float | None = None) -> list[dict[
     )
     since = today_start_rfc3339(now)
     return [dict(r) for r in rows if not r["last_checkin"] or r["last_checkin"] < since]
+
+
+async def household_names_by_device(db: Database) -> dict[str, str]:
+    """Every paired TV's device id -> its household's name (the staff dashboard lists TVs by household)."""
+    rows = await db.fetchall(
+        "SELECT d.device_id, h.name FROM household_devices d JOIN households h ON h.id = d.household_id"
+    )
+    return {r["device_id"]: r["name"] for r in rows}
