@@ -39,7 +39,7 @@ class ContentStore:
         self.root = root
         self.db = db
         (root / "partial").mkdir(parents=True, exist_ok=True)
-        # Hooks for the content cache (edge/content_cache.py): asked before a download whether there is room
+        # Hooks for the content cache (edge/content/cache.py): asked before a download whether there is room
         # (False skips the blob), told after a blob is in place. Without them the store keeps everything.
         self.admit: Callable[[str, int], Awaitable[bool]] | None = None
         self.stored: Callable[[str, int], Awaitable[None]] | None = None

@@ -28,7 +28,7 @@ class AlertBoard:
 
     One cheap query per check, however many TVs wait, and no hook into the sync loop: the applied down-feed
     position, plus the emergency notices themselves, because those may be shown ahead of their turn
-    (edge/down_apply.py apply_ahead) without the position moving.
+    (edge/feeds/down_apply.py apply_ahead) without the position moving.
     """
 
     def __init__(self, db: Database, check_s: float, max_streams: int) -> None:

@@ -1,6 +1,6 @@
 """HTTP client for the edge's side of the sync protocol: signed requests to the hub, bounded answers.
 
-Every byte of a sync exchange is drawn from the line budget (edge/line_budget.py), and no answer is read past its
+Every byte of a sync exchange is drawn from the line budget (edge/sync/line_budget.py), and no answer is read past its
 cap: endless data from a bad hub or line is refused before it is stored.
 """
 
