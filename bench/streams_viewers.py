@@ -432,14 +432,20 @@ def _capacity(steps: list[Step]) -> int:
     return max(ok) if ok else 0
 
 
+def _common(a: list[Step], b: list[Step]) -> int:
+    """The most viewers both servers were measured at without a late download (a refined count may be one's only)."""
+    both = {s.viewers for s in a if not s.late} & {s.viewers for s in b if not s.late}
+    return max(both) if both else STEPS[0]
+
+
 def _cpu_per_gb(steps: list[Step], viewers: int) -> float:
-    step = next(s for s in steps if s.viewers == viewers)
-    return step.server_cpu_s / (step.bytes / 1e9) if step.bytes else float("nan")
+    step = next((s for s in steps if s.viewers == viewers and not s.late), None)
+    return step.server_cpu_s / (step.bytes / 1e9) if step is not None and step.bytes else float("nan")
 
 
 def _compare(kind: str, edge_steps: list[Step], nginx_steps: list[Step], baseline: str) -> list[dict[str, Any]]:
     edge_n, nginx_n = _capacity(edge_steps), _capacity(nginx_steps)
-    common = min(edge_n, nginx_n) or STEPS[0]
+    common = _common(edge_steps, nginx_steps)
     edge_cpu, nginx_cpu = _cpu_per_gb(edge_steps, common), _cpu_per_gb(nginx_steps, common)
     client_bound = max(s.client_cpu_s for s in edge_steps + nginx_steps) / STEP_S > 0.9
     note = " (viewer core was saturated: the figure is a lower bound)" if client_bound else ""
