@@ -46,6 +46,9 @@ class EdgeConfig(ServesOnListen):
                                        " long (freeze)", greater_than=0)
     hub_clock_tolerance_s: float = setting(5.0, "how far back a hub's signed time may step before an answer counts"
                                            " as replayed", at_least=0)
+    hub_clock_max_ahead_s: float = setting(60.0, "how far ahead of this box's own clock (once it is set) a hub's"
+                                           " signed time is taken as the replay floor; a hub clock glitch then"
+                                           " refuses later answers for at most this long", greater_than=0)
     trust_refresh_s: float = setting(3600.0, "how often the hub's trust document is fetched (also at once on an"
                                      " unknown key)", greater_than=0)
     discovery_recheck_s: float = setting(30.0, "how often each known STB is re-confirmed over mDNS", greater_than=0)

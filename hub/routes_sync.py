@@ -89,7 +89,10 @@ async def up_position(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     village = await _edge(request, b"")
     head = await hub.store.up_head(village.id)
-    return web.json_response({"seq": head.seq, "hash": head.hash.hex()})
+    # Signed like a push's answer: only this acknowledgement marks a box's submissions delivered.
+    ack = make_ack(hub.keys.signing, feed_name("up", village.id), head.seq, head.hash)
+    return web.json_response({"seq": head.seq, "hash": head.hash.hex(),
+                              "ack": base64.urlsafe_b64encode(ack).decode("ascii")})
 
 
 @routes.post("/api/v1/sync/{village}/up")

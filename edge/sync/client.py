@@ -45,7 +45,7 @@ class SyncClient:
         self.holder = holder
         self.content = content
         self.health = SyncHealth()
-        self.clock = HubClock(db, config.hub_clock_tolerance_s, config.hub_stale_after_s)
+        self.clock = HubClock(db, config.hub_clock_tolerance_s, config.hub_stale_after_s, config.hub_clock_max_ahead_s)
         self.budget = LineBudget(config.sync_max_bytes_per_s)
         # Set after every commit that appended to the up feed (a commit hook, see run()): it goes up at once.
         self.submitted = asyncio.Event()
@@ -173,11 +173,13 @@ class SyncClient:
     async def _push_once(self) -> Any:
         client = self._client()
         feed = feed_name("up", client.village_id)
-        hub_seq, hub_hash = await client.up_position()
+        position = await client.up_position()
+        hub_seq, hub_hash = position.have, position.hash
         local_head = await up_head(self.db)
         if hub_seq > local_head or await up_hash(self.db, hub_seq) != hub_hash:
             raise ChainError(f"hub holds up entry {hub_seq} that this edge did not write (this edge has {local_head})")
-        await mark_acked(self.db, hub_seq, hub_hash)
+        if hub_seq > 0:
+            await self._take_ack(feed, hub_seq, hub_hash, position.ack)
         while hub_seq < local_head:
             self.health.phase = "push"
             entries = await up_entries_after(self.db, hub_seq, self.config.batch_max_bytes)
@@ -193,13 +195,18 @@ class SyncClient:
         return self._wait_for(self.submitted, self.config.push_interval_s)
 
     async def _take_ack(self, feed: str, have: int, hash_: bytes | None, ack_raw: bytes | None) -> int:
-        """Mark delivered only what the hub's signed acknowledgement names and our own entry matches."""
-        if ack_raw is not None:
-            doc = self.holder.trust()
-            at = self.clock.now_at_least()
-            ack = open_ack(ack_raw, feed, lambda k: doc.can_sign(k, at))
-            have, hash_ = ack.seq, ack.hash
-        if hash_ is None or not await mark_acked(self.db, have, hash_):
+        """Mark delivered only what the hub's signed acknowledgement names and our own entry matches.
+
+        The plain `have` and `hash` beside it are unsigned: anyone on the line could write them, so they never mark
+        a resident's submission delivered on their own.
+        """
+        if ack_raw is None:
+            raise ChainError(f"the hub's answer says it holds up entry {have} but carries no signed acknowledgement")
+        doc = self.holder.trust()
+        at = self.clock.now_at_least()
+        ack = open_ack(ack_raw, feed, lambda k: doc.can_sign(k, at))
+        have, hash_ = ack.seq, ack.hash
+        if not await mark_acked(self.db, have, hash_):
             raise ChainError(f"the hub's acknowledgement of up entry {have} does not match this edge's entry")
         return have
 

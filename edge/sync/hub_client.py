@@ -120,14 +120,16 @@ class HubClient:
         async with self.session.get(f"{self.base_url}/api/v1/trust") as resp:
             return await self._answer(resp, TRUST_MAX_BYTES)
 
-    async def up_position(self) -> tuple[int, bytes]:
+    async def up_position(self) -> PushAnswer:
+        """Where the hub stands in this village's up feed, with its signed acknowledgement of that."""
         path = f"/api/v1/sync/{self.village_id}/up"
         async with self.session.get(self.base_url + path, headers=self._signed("GET", path)) as resp:
             answer = self._json(await self._answer(resp))
         try:
-            return int(answer["seq"]), bytes.fromhex(answer["hash"])
+            have, hash_ = int(answer["seq"]), bytes.fromhex(answer["hash"])
         except (KeyError, TypeError, ValueError) as exc:
             raise HubRefused(502, {"error": "malformed", "detail": f"bad up position from the hub: {exc}"}) from None
+        return PushAnswer(have, hash_, _b64(answer["ack"], "ack") if "ack" in answer else None)
 
     async def push_up(self, batch: bytes) -> PushAnswer:
         """Send one up batch (compressed when configured); the hub answers what it now holds, signed."""

@@ -78,7 +78,7 @@ async def import_from(data_dir: Path, sync_dir: Path) -> dict[str, Any]:
     config = load_config(data_dir)
     db = await _open_db(data_dir)
     try:
-        clock = HubClock(db, config.hub_clock_tolerance_s, config.hub_stale_after_s)
+        clock = HubClock(db, config.hub_clock_tolerance_s, config.hub_stale_after_s, config.hub_clock_max_ahead_s)
         await clock.load()
         return await import_with(db, holder, clock, sync_dir)
     finally:

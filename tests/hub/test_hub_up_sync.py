@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import uuid
 from typing import Any
 
 from protocol import codec
+from protocol.ack import open_ack
 from protocol.feed import feed_name
 from protocol.keys import NodeKey
 from protocol.records import put
@@ -171,7 +173,11 @@ async def test_a_replacement_box_starts_its_own_up_feed_and_its_submissions_are_
     old = await _edge(kit)
     await old.push(old.batch(old.next_entries([old.submission_op(), old.submission_op()])))
     new = await kit.enroll("v1")  # a new bundle, a new box with a new key and an empty database
-    assert (await new.position()) == {"seq": 0, "hash": "00" * 32}
+    position = await new.position()
+    assert (position["seq"], position["hash"]) == (0, "00" * 32)
+    ack = open_ack(base64.urlsafe_b64decode(position["ack"]), feed_name("up", "v1"),
+                   lambda key: key == kit.hub.keys.signing.public)
+    assert (ack.seq, ack.hash) == (0, bytes(32))  # where the hub stands, signed: what alone marks delivery
     status, answer = await new.push(new.batch(new.next_entries([new.submission_op()])))
     assert (status, answer["have"]) == (200, 1)  # the answer also carries the signed ack (issue 3)
     assert len((await _state(kit))[1]) == 3
