@@ -15,6 +15,7 @@ from typing import Any
 
 import aiosqlite
 
+from edge.web.per_address import PerAddressLimit
 from protocol.database import Database
 from protocol.passwords import DUMMY_HASH, check_new_password, hash_password, verify_password
 
@@ -69,36 +70,64 @@ async def add_or_reset(db: Database, username: str, role: str, password: str) ->
     return "reset" if exists else "created"
 
 
-async def authenticate(db: Database, username: str, password: str, now: float | None = None) -> Account:
-    """The account if the password is right; LoginRefused otherwise (wrong, or locked for a while)."""
+async def authenticate(db: Database, username: str, password: str, now: float | None = None, *,
+                       per_address: PerAddressLimit | None = None, address: str | None = None) -> Account:
+    """The account if the password is right; LoginRefused otherwise (wrong, locked, or too many from `address`).
+
+    The attempt is counted before scrypt runs, in the same write transaction that checks the lock: attempts sent
+    together are counted one after another, so the fifth reserved attempt locks the account and the sixth is
+    refused before any password is looked at, however many are in flight. A right password then clears the
+    count (and the lock its own attempt set, for a resident of the form who got it right the fifth time).
+    `per_address` is spent the same way, by checks that will run scrypt; a right password gives its use back.
+    """
     now = time.time() if now is None else now
-    row = await db.fetchone(
-        "SELECT username, role, pw_hash, locked_until FROM staff_accounts WHERE username = ?", (username[:64],)
-    )
-    if row is not None and row["locked_until"] > now:
-        minutes = max(1, round((row["locked_until"] - now) / 60))
-        raise LoginRefused(
-            "locked",
-            f"这个账户连续输错密码，已被锁定，请 {minutes} 分钟后再试，或请村管理员重设密码。"
-            f" This account is locked after repeated wrong passwords; try again in {minutes} min"
-            " or ask the village admin to reset it.",
-        )
-    ok = await asyncio.to_thread(verify_password, password, row["pw_hash"] if row else DUMMY_HASH)
-    if row is None:
-        raise LoginRefused("wrong", _WRONG)
+    name = username[:64]
     async with db.write() as conn:
-        if ok:
-            await conn.execute("UPDATE staff_accounts SET failures = 0 WHERE username = ?", (username,))
-            return Account(row["username"], row["role"])
-        await conn.execute("UPDATE staff_accounts SET failures = failures + 1 WHERE username = ?", (username,))
-        async with conn.execute("SELECT failures FROM staff_accounts WHERE username = ?", (username,)) as cur:
-            counted = await cur.fetchone()
-        failures = counted[0] if counted else 0
-        if failures >= MAX_FAILURES:
-            await conn.execute(
-                "UPDATE staff_accounts SET failures = 0, locked_until = ? WHERE username = ?", (now + LOCK_S, username)
-            )
-    raise LoginRefused("wrong", _WRONG)
+        async with conn.execute(
+            "SELECT username, role, pw_hash, failures, locked_until FROM staff_accounts WHERE username = ?", (name,)
+        ) as cur:
+            row = await cur.fetchone()
+        locked_by_this_attempt = 0.0
+        if row is not None:
+            if row["locked_until"] > now:
+                raise _locked(row["locked_until"] - now)
+        if per_address is not None and not per_address.take(address):
+            raise _too_many(per_address.retry_after_s(address))
+        if row is not None:
+            if row["failures"] + 1 >= MAX_FAILURES:
+                locked_by_this_attempt = now + LOCK_S
+                await conn.execute("UPDATE staff_accounts SET failures = 0, locked_until = ? WHERE username = ?",
+                                   (locked_by_this_attempt, name))
+            else:
+                await conn.execute("UPDATE staff_accounts SET failures = failures + 1 WHERE username = ?", (name,))
+    ok = await asyncio.to_thread(verify_password, password, row["pw_hash"] if row else DUMMY_HASH)
+    if row is None or not ok:
+        raise LoginRefused("wrong", _WRONG)
+    if per_address is not None:
+        per_address.give_back(address)
+    async with db.write() as conn:
+        await conn.execute(
+            "UPDATE staff_accounts SET failures = 0,"
+            " locked_until = CASE WHEN locked_until = ? THEN 0 ELSE locked_until END WHERE username = ?",
+            (locked_by_this_attempt, name),
+        )
+    return Account(row["username"], row["role"])
+
+
+def _too_many(retry_s: int) -> LoginRefused:
+    minutes = max(1, round(retry_s / 60))
+    return LoginRefused("too_many", f"这台电脑输错密码的次数太多了，请 {minutes} 分钟后再试。"
+                        f" Too many wrong passwords from this computer; try again in {minutes} min.")
+
+
+def _locked(remaining_s: float) -> LoginRefused:
+    minutes = max(1, round(remaining_s / 60))
+    return LoginRefused(
+        "locked",
+        f"这个账户连续输错密码，已被锁定，请 {minutes} 分钟后再试，或请村管理员重设密码。"
+        f" This account is locked after repeated wrong passwords; try again in {minutes} min"
+        " or ask the village admin to reset it.",
+    )
 
 
 _WRONG = "用户名或密码不对，请再输入一次。The user name or password is wrong; please try again."

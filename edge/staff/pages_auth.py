@@ -5,12 +5,21 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..web.i18n import normalize_language
+from ..web.per_address import PerAddressLimit
 from .accounts import LoginRefused, authenticate
 from .dashboard import dashboard_data
 from .sessions import COOKIE, SESSION_S, end_session, start_session
 from .web import ALL_ROLES, LANG_COOKIE, LOGIN_CSRF_COOKIE, PREFIX, allow, new_login_csrf, render, runtime
 
 routes = web.RouteTableDef()
+# Password checks one address may make in 15 minutes, across all accounts: five per account would otherwise let
+# one laptop on the Wi-Fi try five passwords on every account, and each check costs the box 16 MiB of scrypt.
+LOGIN_CHECKS_PER_ADDRESS = 20
+LOGIN_ATTEMPTS = web.AppKey("login_attempts", PerAddressLimit)
+
+
+def login_attempts() -> PerAddressLimit:
+    return PerAddressLimit(LOGIN_CHECKS_PER_ADDRESS, 15 * 60.0)
 
 
 def _set_private_cookie(response: web.StreamResponse, name: str, value: str, max_age: int) -> None:
@@ -44,9 +53,11 @@ async def login(request: web.Request) -> web.Response:
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     try:
-        account = await authenticate(runtime(request).db, username, password)
+        account = await authenticate(runtime(request).db, username, password,
+                                     per_address=request.app[LOGIN_ATTEMPTS], address=request.remote)
     except LoginRefused as refused:
-        return _login_page(request, refused.message, status=401, username=username[:64])
+        status = 429 if refused.code == "too_many" else 401
+        return _login_page(request, refused.message, status=status, username=username[:64])
     token = await start_session(runtime(request).db, account.username)
     response = web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
     _set_private_cookie(response, COOKIE, token, int(SESSION_S))

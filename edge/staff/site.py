@@ -59,6 +59,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 def create_staff_app() -> web.Application:
     app = web.Application(middlewares=[guard])
+    app[pages_auth.LOGIN_ATTEMPTS] = pages_auth.login_attempts()
     app.add_routes(pages_auth.routes)
     app.add_routes(pages_inbox.routes)
     app.add_routes(pages_village.routes)
