@@ -14,7 +14,7 @@ from aiohttp import web
 
 from protocol.http_errors import ApiError, error_middleware
 
-from . import routes_admin, routes_streams, routes_sync
+from . import routes_admin, routes_officials, routes_streams, routes_sync
 from .blob_serving import name_blob_etag
 from .blobs import BlobStore
 from .config import HubConfig
@@ -22,6 +22,7 @@ from .down_feed import DownFeed
 from .errors import HubError
 from .keys_store import load_admin_token, renew_trust_if_due
 from .services import HUB, Hub
+from .session_auth import identify
 from .status_poller import StatusPoller
 from .store import HubStore
 
@@ -64,12 +65,13 @@ def create_app(config: HubConfig) -> web.Application:
         poller=StatusPoller(config, store),
     )
     app = web.Application(
-        middlewares=[error_middleware, hub_error_middleware], client_max_size=CLIENT_MAX_SIZE
+        middlewares=[error_middleware, hub_error_middleware, identify], client_max_size=CLIENT_MAX_SIZE
     )
     app[HUB] = hub
     app.on_response_prepare.append(name_blob_etag)
     app.add_routes(routes_sync.routes)
     app.add_routes(routes_admin.routes)
+    app.add_routes(routes_officials.routes)
     routes_streams.setup(app)  # streams, their relay, recordings and vote tallies
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_poller)

@@ -19,6 +19,8 @@ from .config import SETTINGS, ConfigError, HubConfig
 from .down_feed import DownFeed
 from .errors import HubError
 from .keys_store import init_hub, load_hub_keys
+from .official_commands import COMMANDS as OFFICIAL_COMMANDS
+from .official_commands import add_official_commands, run_official_command
 from .registry import add_village
 from .staff_accounts import send_staff_account
 from .stick_commands import COMMANDS as STICK_COMMANDS
@@ -74,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     sadd.add_argument("--role", required=True, choices=("admin", "staff", "technician"))
     add_stick_commands(sub, _Parser)
     add_sync_commands(sub, _Parser)
+    add_official_commands(sub, _Parser)
     return p
 
 
@@ -159,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_stick_command(args)
         if args.command in SYNC_COMMANDS:
             return run_sync_command(args)
+        if args.command in OFFICIAL_COMMANDS:
+            return run_official_command(args)
         args.data.mkdir(parents=True, exist_ok=True)
         if args.command == "staff":
             return _staff_add(args)

@@ -43,3 +43,8 @@ class Conflict(HubError):
 class Unprocessable(HubError):
     status = 422
     code = "unprocessable"
+
+
+class Unauthorized(HubError):
+    status = 401
+    code = "unauthorized"

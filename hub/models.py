@@ -60,6 +60,17 @@ class Notice:
     withdrawn_at: float | None
     attachments: list[dict[str, Any]]
     n: int = 0
+    author: str | None = None  # the official who drafted it; None for the admin token
+    publish_at: float | None = None
+    submitted_at: float | None = None
+    reviewed_by: str | None = None
+    reviewed_at: float | None = None
+    reject_reason: str | None = None
+
+    @property
+    def targets(self) -> list[str]:
+        """The places it goes to: one scope, or several (a comma list in `scope`)."""
+        return self.scope.split(",")
 
     @classmethod
     def from_row(cls, row: Row) -> Notice:
@@ -80,6 +91,13 @@ class Notice:
             "expires_at": rfc3339(self.expires_at),
             "withdrawn_at": rfc3339(self.withdrawn_at),
             "attachments": self.attachments,
+            "targets": self.targets,
+            "author": self.author,
+            "publish_at": rfc3339(self.publish_at),
+            "submitted_at": rfc3339(self.submitted_at),
+            "reviewed_by": self.reviewed_by,
+            "reviewed_at": rfc3339(self.reviewed_at),
+            "reject_reason": self.reject_reason,
         }
 
 

@@ -20,11 +20,14 @@ from urllib.parse import urlsplit
 
 from protocol.keys import PUBLIC_KEY_LEN
 
+from . import audit
+from .actors import CLI, Actor, require_role, require_scope
 from .down_feed import DownFeed
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .models import Village
 from .notices import backfill_village
 from .store import HubStore
+from .store_tx import Tx
 from .streams import backfill_streams
 from .validate import require_object, require_town_id, require_village_id, text_field
 
@@ -59,11 +62,13 @@ async def add_village(
     name: str,
     town_id: str | None = None,
     edge_url: str | None = None,
+    *,
+    actor: Actor = CLI,
 ) -> AddResult:
     """Register a village (creating its town when new) and give it every live notice that covers it.
 
     Adding a village that exists updates its name and edge url; moving it to another town is refused, since
-    the notices it holds were chosen by its town.
+    the notices it holds were chosen by its town. An official needs the admin role and the town in scope.
     """
     require_village_id(village_id)
     clean_name = text_field({"name": name}, "name", MAX_NAME)
@@ -71,24 +76,38 @@ async def add_village(
     if town_id is not None:
         require_town_id(town_id, "town")
     url = parse_edge_url(edge_url)
+    require_role(actor, "admin")
     async with store.transaction() as tx:
         existing = await tx.get_village(village_id)
-        if existing is not None:
-            if town_id is not None and town_id != existing.town_id:
-                raise Conflict(
-                    f"village {village_id} belongs to town {existing.town_id}, not {town_id}", "town_mismatch"
-                )
-            await tx.update_village(village_id, clean_name, url if url is not None else existing.edge_url)
-            village = await tx.get_village(village_id)
-            assert village is not None
-            return AddResult(village, created=False, town_created=False, backfilled=0)
-        town = town_id or DEFAULT_TOWN
-        town_created = await tx.ensure_town(town, town)
-        await tx.insert_village(village_id, clean_name, town, url)
+        await require_scope(tx, actor, [f"town:{town_id or (existing.town_id if existing else DEFAULT_TOWN)}"])
+        result = await put_village(tx, down, village_id, clean_name, town_id, url)
+        action = "village_add" if result.created else "village_update"
+        await audit.record(tx, actor.user, action, f"village:{village_id}", f"village:{village_id}",
+                           f"name={clean_name} town={result.village.town_id}")
+    return result
+
+
+async def put_village(
+    tx: Tx, down: DownFeed, village_id: str, name: str, town_id: str | None, url: str | None
+) -> AddResult:
+    """`add_village` inside an open transaction, on checked values (the org import adds many in one)."""
+    existing = await tx.get_village(village_id)
+    if existing is not None:
+        if town_id is not None and town_id != existing.town_id:
+            raise Conflict(
+                f"village {village_id} belongs to town {existing.town_id}, not {town_id}", "town_mismatch"
+            )
+        await tx.update_village(village_id, name, url if url is not None else existing.edge_url)
         village = await tx.get_village(village_id)
         assert village is not None
-        backfilled = await backfill_village(tx, down, village)
-        streams = await backfill_streams(tx, down, village)
+        return AddResult(village, created=False, town_created=False, backfilled=0)
+    town = town_id or DEFAULT_TOWN
+    town_created = await tx.ensure_town(town, town)
+    await tx.insert_village(village_id, name, town, url)
+    village = await tx.get_village(village_id)
+    assert village is not None
+    backfilled = await backfill_village(tx, down, village)
+    streams = await backfill_streams(tx, down, village)
     log.info("village %s added to town %s (%d live notices, %d live streams queued)", village_id, town, backfilled,
              streams)
     return AddResult(village, created=True, town_created=town_created, backfilled=backfilled)

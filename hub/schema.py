@@ -1,9 +1,12 @@
-"""The hub's SQLite schema: registry, feeds, notices, submissions, replies, blobs and pulled status.
+"""The hub's SQLite schema: registry and org, officials and sessions, audit log, feeds, notices, submissions,
+replies, blobs and pulled status.
 
 Times are unix seconds (REAL) except times that came from an edge, which are kept as the RFC 3339 text it sent.
+Every statement is CREATE ... IF NOT EXISTS, so an older hub's database opens as it is; what an older table lacks
+is added by hub/schema_migrations.py, which runs right after this script.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS towns (
@@ -98,13 +101,20 @@ CREATE TABLE IF NOT EXISTS notices (
     body TEXT NOT NULL,
     area TEXT NOT NULL,
     priority TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('draft', 'published', 'withdrawn')),
+    scope TEXT NOT NULL,           -- one target (city, town:ID, village:ID) or several, comma-separated
+    state TEXT NOT NULL CHECK (state IN ('draft', 'in_review', 'rejected', 'scheduled', 'published', 'withdrawn')),
     created_at REAL NOT NULL,
     published_at REAL,
     expires_at REAL,
     withdrawn_at REAL,
-    attachments TEXT NOT NULL      -- JSON [{sha256, size, mime}]
+    attachments TEXT NOT NULL,     -- JSON [{sha256, size, mime}]
+    author TEXT,                   -- the official who drafted it; NULL when made with the admin token
+    publish_at REAL,               -- scheduled publication; NULL publishes as soon as it is approved
+    submitted_at REAL,
+    reviewed_by TEXT,
+    reviewed_at REAL,
+    reject_reason TEXT,
+    updated_at REAL
 );
 CREATE INDEX IF NOT EXISTS notices_state ON notices(state, n);
 
@@ -163,5 +173,62 @@ CREATE TABLE IF NOT EXISTS recordings (
     PRIMARY KEY (village_id, id)
 );
 
-PRAGMA user_version = 1;
+-- Organisation (docs/officials.md): towns are above; units (departments) hang under the city or one town.
+CREATE TABLE IF NOT EXISTS units (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    parent TEXT NOT NULL,          -- 'city' or 'town:ID'
+    created_at REAL NOT NULL
+);
+
+-- Which places a notice targets, one row per target, so a scope filter is an index lookup.
+CREATE TABLE IF NOT EXISTS notice_targets (
+    notice_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    PRIMARY KEY (notice_id, scope)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS notice_targets_scope ON notice_targets(scope);
+
+-- Named officials: roles are a comma list, the scope is one of city, town:ID, village:ID, unit:ID.
+CREATE TABLE IF NOT EXISTS officials (
+    username TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    pw_hash TEXT NOT NULL,
+    failed_logins INTEGER NOT NULL DEFAULT 0,  -- attempts reserved since the last success (hub/logins.py)
+    locked_until REAL,
+    disabled_at REAL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+
+-- Login sessions: bearer tokens for scripts, cookies for the page; only the token's SHA-256 is kept.
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES officials(username),
+    kind TEXT NOT NULL CHECK (kind IN ('bearer', 'cookie')),
+    csrf TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions(username);
+
+-- The audit log (hub/audit.py): append-only, each entry's hash covers the previous hash and the entry.
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    username TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    scope TEXT NOT NULL,           -- the place the action concerns: who may read the entry
+    detail TEXT NOT NULL,
+    prev BLOB NOT NULL,
+    hash BLOB NOT NULL
+);
+-- The hub itself never changes an entry; these make a stray UPDATE or DELETE fail loudly.
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """

@@ -28,16 +28,21 @@ from .models import (
     Village,
 )
 from .schema import SCHEMA
+from .schema_migrations import migrate
+from .store_audit import AuditReads
+from .store_officials import OfficialsReads, within_scope_sql
 from .store_tx import Tx
 from .validate import now
 
 
-class HubStore:
+class HubStore(OfficialsReads, AuditReads):
     def __init__(self, path: Path) -> None:
         self._db = Database(path)
 
     async def open(self) -> None:
         await self._db.open(SCHEMA)
+        async with self._db.write() as conn:
+            await migrate(conn)
 
     async def close(self) -> None:
         await self._db.close()
@@ -118,10 +123,21 @@ class HubStore:
         row = await self._db.fetchone("SELECT * FROM notices WHERE id = ?", (notice_id,))
         return Notice.from_row(row) if row else None
 
-    async def list_notices(self, state: str | None, before_n: int | None, limit: int) -> list[Notice]:
-        """Newest first; `before_n` is the cursor of the previous page."""
+    async def list_notices(
+        self, state: str | None, before_n: int | None, limit: int, within: str = "city", viewer: str = "",
+        author: str | None = None,
+    ) -> list[Notice]:
+        """Newest first; `before_n` is the cursor of the previous page; `within` keeps notices with a target inside
+        that scope, and the `viewer`'s own; `author` keeps that official's notices only."""
         sql = "SELECT * FROM notices WHERE 1 = 1"
         params: list[Any] = []
+        if within != "city":
+            condition, scope_params = within_scope_sql("t.scope", within)
+            sql += f" AND (id IN (SELECT t.notice_id FROM notice_targets t WHERE {condition}) OR author = ?)"
+            params.extend([*scope_params, viewer])
+        if author is not None:
+            sql += " AND author = ?"
+            params.append(author)
         if state is not None:
             sql += " AND state = ?"
             params.append(state)

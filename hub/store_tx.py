@@ -7,45 +7,19 @@ not at all. A PostgreSQL store would offer the same methods over its own transac
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
 from typing import Any
-
-import aiosqlite
 
 from protocol import codec
 from protocol.feed import GENESIS, Entry
 
 from .models import VILLAGE_COLUMNS, VILLAGE_FROM, Head, Notice, Stream, Submission, Village
+from .store_audit import AuditTx
+from .store_officials import OfficialsTx
 
 STATUS_HISTORY_KEEP = 200
 
 
-class Tx:
-    def __init__(self, conn: aiosqlite.Connection, now: float) -> None:
-        self._conn = conn
-        self.now = now
-        self._after_commit: list[Callable[[], None]] = []
-
-    def after_commit(self, fn: Callable[[], None]) -> None:
-        """Run `fn` once the transaction is committed (wake long polls only for what is on disk)."""
-        self._after_commit.append(fn)
-
-    def committed(self) -> None:
-        for fn in self._after_commit:
-            fn()
-
-    async def _one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self._conn.execute(sql, tuple(params)) as cur:
-            return await cur.fetchone()
-
-    async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._conn.execute(sql, tuple(params)) as cur:
-            return list(await cur.fetchall())
-
-    async def _exec(self, sql: str, params: Iterable[Any] = ()) -> int:
-        async with self._conn.execute(sql, tuple(params)) as cur:
-            return cur.rowcount
-
+class Tx(OfficialsTx, AuditTx):
     # registry
 
     async def get_village(self, village_id: str) -> Village | None:
@@ -98,26 +72,31 @@ class Tx:
         await self._exec("UPDATE villages SET last_sync_at = ? WHERE id = ?", (self.now, village_id))
 
     async def villages_in_scope(self, scope: str) -> list[str]:
-        """Ids of the villages a scope covers now: `city`, `town:ID` or `village:ID`."""
-        kind, _, ident = scope.partition(":")
-        if kind == "city":
-            rows = await self._all("SELECT id FROM villages ORDER BY id")
-        elif kind == "town":
-            rows = await self._all("SELECT id FROM villages WHERE town_id = ? ORDER BY id", (ident,))
-        elif kind == "village":
-            rows = await self._all("SELECT id FROM villages WHERE id = ?", (ident,))
-        else:
-            raise ValueError(f"unknown scope {scope!r}")
-        return [r["id"] for r in rows]
+        """Ids of the villages a scope covers now: `city`, `town:ID`, `village:ID`, or several comma-separated."""
+        found: set[str] = set()
+        for part in scope.split(","):
+            kind, _, ident = part.partition(":")
+            if kind == "city":
+                rows = await self._all("SELECT id FROM villages ORDER BY id")
+            elif kind == "town":
+                rows = await self._all("SELECT id FROM villages WHERE town_id = ? ORDER BY id", (ident,))
+            elif kind == "village":
+                rows = await self._all("SELECT id FROM villages WHERE id = ?", (ident,))
+            else:
+                raise ValueError(f"unknown scope {scope!r}")
+            found.update(r["id"] for r in rows)
+        return sorted(found)
 
     async def scope_target_exists(self, scope: str) -> bool:
-        kind, _, ident = scope.partition(":")
-        if kind == "city":
-            return True
-        table = {"town": "towns", "village": "villages"}.get(kind)
-        if table is None:
-            return False
-        return await self._one(f"SELECT 1 FROM {table} WHERE id = ?", (ident,)) is not None
+        """Does every place the scope names (one, or several comma-separated) exist?"""
+        for part in scope.split(","):
+            kind, _, ident = part.partition(":")
+            if kind == "city":
+                continue
+            table = {"town": "towns", "village": "villages", "unit": "units"}.get(kind)
+            if table is None or await self._one(f"SELECT 1 FROM {table} WHERE id = ?", (ident,)) is None:
+                return False
+        return True
 
     # down feed
 
@@ -188,8 +167,8 @@ class Tx:
 
     async def insert_notice(self, notice: Notice) -> None:
         await self._exec(
-            "INSERT INTO notices (id, title, body, area, priority, scope, state, created_at, expires_at, attachments)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO notices (id, title, body, area, priority, scope, state, created_at, expires_at, attachments,"
+            " author, publish_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 notice.id,
                 notice.title,
@@ -201,16 +180,62 @@ class Tx:
                 notice.created_at,
                 notice.expires_at,
                 json.dumps(notice.attachments),
+                notice.author,
+                notice.publish_at,
+                notice.created_at,
             ),
         )
+        await self._set_notice_targets(notice.id, notice.scope)
+
+    async def _set_notice_targets(self, notice_id: str, scope: str) -> None:
+        await self._exec("DELETE FROM notice_targets WHERE notice_id = ?", (notice_id,))
+        await self._conn.executemany(
+            "INSERT OR IGNORE INTO notice_targets (notice_id, scope) VALUES (?, ?)",
+            [(notice_id, part) for part in scope.split(",")],
+        )
+
+    async def update_notice_content(self, notice: Notice) -> None:
+        """An edit of a draft or rejected notice: its fields and targets, back to draft."""
+        await self._exec(
+            "UPDATE notices SET title = ?, body = ?, area = ?, priority = ?, scope = ?, expires_at = ?,"
+            " publish_at = ?, attachments = ?, state = 'draft', updated_at = ? WHERE id = ?",
+            (notice.title, notice.body, notice.area, notice.priority, notice.scope, notice.expires_at,
+             notice.publish_at, json.dumps(notice.attachments), self.now, notice.id),
+        )
+        await self._set_notice_targets(notice.id, notice.scope)
+
+    async def set_notice_review(self, notice_id: str, state: str, reviewer: str | None, reason: str | None) -> None:
+        """A step of review: submitted (in_review), rejected with a reason, or approved (scheduled)."""
+        if state == "in_review":
+            await self._exec(
+                "UPDATE notices SET state = ?, submitted_at = ?, updated_at = ? WHERE id = ?",
+                (state, self.now, self.now, notice_id),
+            )
+        else:
+            await self._exec(
+                "UPDATE notices SET state = ?, reviewed_by = ?, reviewed_at = ?, reject_reason = ?, updated_at = ?"
+                " WHERE id = ?",
+                (state, reviewer, self.now, reason, self.now, notice_id),
+            )
+
+    async def due_scheduled_notices(self) -> list[str]:
+        rows = await self._all(
+            "SELECT id FROM notices WHERE state = 'scheduled' AND publish_at <= ? ORDER BY publish_at, n", (self.now,)
+        )
+        return [r["id"] for r in rows]
 
     async def get_notice(self, notice_id: str) -> Notice | None:
         row = await self._one("SELECT * FROM notices WHERE id = ?", (notice_id,))
         return Notice.from_row(row) if row else None
 
-    async def set_notice_state(self, notice_id: str, state: str) -> None:
+    async def set_notice_state(self, notice_id: str, state: str, reviewer: str | None = None) -> None:
+        """Published or withdrawn, now; `reviewer` is whoever approved or published it, when anyone did."""
         column = {"published": "published_at", "withdrawn": "withdrawn_at"}[state]
-        await self._exec(f"UPDATE notices SET state = ?, {column} = ? WHERE id = ?", (state, self.now, notice_id))
+        await self._exec(
+            f"UPDATE notices SET state = ?, {column} = ?, updated_at = ?,"
+            " reviewed_by = coalesce(?, reviewed_by), reviewed_at = coalesce(?, reviewed_at) WHERE id = ?",
+            (state, self.now, self.now, reviewer, self.now if reviewer else None, notice_id),
+        )
 
     async def live_notices(self) -> list[Notice]:
         """Published notices that have not expired, oldest publication first."""
