@@ -14,6 +14,7 @@ from protocol.errors import ProtocolError
 from protocol.http_errors import ApiError
 from protocol.request_auth import HEADER, verify_request
 
+from .edge_revocation import refuse_if_revoked
 from .errors import NotFound
 from .models import Village
 from .services import HUB
@@ -73,5 +74,7 @@ async def authenticate_edge(request: web.Request, village_id: str, body: bytes) 
     if village.edge_key is None or not hmac.compare_digest(signer, village.edge_key):
         log.warning("refused sync request for village %s: key is not the enrolled one", village_id)
         raise ApiError(403, "unknown_key", f"the signing key is not enrolled for village {village_id}")
+    # Every route an edge signs (sync, recordings) refuses a revoked key, not only the sync routes.
+    await refuse_if_revoked(hub.store, village_id, signer)
     await hub.mark_synced(village_id)
     return village

@@ -35,6 +35,8 @@ async def enroll_from_receipt(store: HubStore, keys: HubKeys, receipt: Receipt) 
         return False, "the receipt is from a box that is not provisioned; nothing to enroll"
     if receipt.hub_root_fingerprint != fingerprint(keys.root.public):
         return False, "the box was provisioned by another hub (root key fingerprint differs)"
+    if await store.is_edge_key_revoked(receipt.public_key):
+        return False, "the receipt is from a box whose key was revoked; it needs a new bundle and a new key"
     async with store.transaction() as tx:
         village = await tx.get_village(receipt.village_id)
         if village is None or village.enroll_token_hash is None:

@@ -157,6 +157,8 @@ class StatusPoller:
             raise PollFailed(f"status document refused: {exc.detail}") from None
         if village.edge_key is None or opened.signer != village.edge_key:
             raise PollFailed("status is signed by a key that is not enrolled for this village")
+        if await self._store.is_edge_key_revoked(opened.signer):
+            raise PollFailed("status is signed by a revoked key; the box needs a new bundle")
         if opened.body.get("village_id") != village.id:
             raise PollFailed(f"status is for village {opened.body.get('village_id')!r}, not {village.id!r}")
         return opened.body
