@@ -12,12 +12,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from zeroconf import ServiceStateChange
+from zeroconf import DNSOutgoing, DNSPointer, ServiceStateChange
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 from deploy.simulated_stb import SimulatedStb
 from edge.lan.discovery import (
     DEVICE_ID_MAX,
+    MAX_RESOLVING,
+    STB_SERVICE_TYPE,
     TXT_VALUE_MAX,
     Device,
     DeviceTable,
@@ -381,3 +383,33 @@ async def test_a_resident_stb_logs_errors_and_stops_in_time_when_the_edge_is_dow
     )
     assert time.monotonic() - started < 3
     assert stats.polls >= 2 and stats.errors >= stats.polls and stats.feedback_sent == 0
+
+
+def test_one_address_cannot_fill_the_device_table_with_invented_ids():
+    """Security review finding (medium): fake devices fill the 4,096-entry device table."""
+    table = DeviceTable(max_devices=100, max_per_address=4)
+    for i in range(50):
+        table.touch(f"fake-{i}", "169.254.9.9")
+    assert sum(1 for d in table.alive() if d.address == "169.254.9.9") == 4
+    assert table.touch("stb-real", "169.254.1.20")  # a real STB elsewhere still finds room
+    assert table.get("stb-real") is not None
+    table.expire(0)  # the flood's devices go quiet: one of them makes room for a new one at that address
+    assert table.touch("stb-behind-that-address", "169.254.9.9")
+
+
+async def test_a_flood_of_advertised_names_starts_a_bounded_number_of_resolves(start_edge: StartEdge,
+                                                                             raw_zeroconf: AsyncZeroconf):
+    """Security review finding (medium): every advertised mDNS name started an unbounded resolve task."""
+    discovery, table = await start_edge()
+    flood = DNSOutgoing(0x8400)  # a response, authoritative: what any host on the LAN may send
+    for i in range(400):
+        flood.add_answer_at_time(
+            DNSPointer(STB_SERVICE_TYPE, 12, 1, 120, f"{unique('fake')}-{i}.{STB_SERVICE_TYPE}"), 0
+        )
+    raw_zeroconf.zeroconf.async_send(flood)
+    peak = 0
+    for _ in range(30):
+        await asyncio.sleep(0.1)
+        peak = max(peak, discovery.resolves_in_flight)
+    assert 0 < peak <= MAX_RESOLVING
+    assert table.count_alive() == 0  # names without records are not devices

@@ -102,6 +102,9 @@ def edge_txt(node_id: str, village_id: str) -> dict[str, str]:
     return txt
 
 
+MAX_RESOLVING = 64  # mDNS resolves in flight at once, whatever a LAN host advertises
+
+
 class DeviceTable:
     """The STBs the edge has seen, one per device id (several may share an address).
 
@@ -109,9 +112,11 @@ class DeviceTable:
     table stays the only writer of its devices.
     """
 
-    def __init__(self, *, max_devices: int = 4096) -> None:
-        # Device ids come from the LAN (TXT records, HTTP headers): the cap bounds what a flood can cost.
+    def __init__(self, *, max_devices: int = 4096, max_per_address: int = 16) -> None:
+        # Device ids come from the LAN (TXT records, HTTP headers): the cap bounds what a flood can cost, and the
+        # cap per address keeps one host inventing ids from filling the table so real STBs find no room.
         self.max_devices = max_devices
+        self.max_per_address = max_per_address
         self.on_change: list[ChangeCallback] = []
         self._devices: dict[str, Device] = {}
         self._by_service: dict[str, str] = {}  # lower-cased mDNS instance name -> device id
@@ -218,6 +223,10 @@ class DeviceTable:
     def _create(
         self, device_id: str, *, address: str, port: int, model: str, firmware: str, middleware: str
     ) -> Device | None:
+        if address and not self._room_at(address):
+            log.warning("address %s already has %d devices; ignoring device %s", address, self.max_per_address,
+                        device_id)
+            return None
         if len(self._devices) >= self.max_devices and not self._evict_one():
             log.warning("device table full (%d alive); ignoring device %s", self.max_devices, device_id)
             return None
@@ -237,15 +246,28 @@ class DeviceTable:
         self._emit("added", device)
         return device
 
+    def _room_at(self, address: str) -> bool:
+        """Whether one more device may live at this address (forgetting its longest-dead device if need be)."""
+        here = [d for d in self._devices.values() if d.address == address]
+        if len(here) < self.max_per_address:
+            return True
+        dead = [d for d in here if not d.alive]
+        if not dead:
+            return False
+        self._forget(min(dead, key=lambda d: d.last_seen_monotonic))
+        return True
+
+    def _forget(self, device: Device) -> None:
+        if device.service_name is not None:
+            self._by_service.pop(device.service_name.lower(), None)
+        del self._devices[device.device_id]
+
     def _evict_one(self) -> bool:
         # Only the longest-dead entry makes room; a live device is never pushed out by a newcomer.
         dead = [d for d in self._devices.values() if not d.alive]
         if not dead:
             return False
-        oldest = min(dead, key=lambda d: d.last_seen_monotonic)
-        if oldest.service_name is not None:
-            self._by_service.pop(oldest.service_name.lower(), None)
-        del self._devices[oldest.device_id]
+        self._forget(min(dead, key=lambda d: d.last_seen_monotonic))
         return True
 
     def _mark_seen(self, device: Device, changed: bool) -> None:
@@ -437,8 +459,17 @@ class Discovery:
             # A dropped STB answered again (it came back, or we had missed its answers): re-read its TXT.
             self._spawn_resolve(name)
 
+    @property
+    def resolves_in_flight(self) -> int:
+        return len(self._resolving)
+
     def _spawn_resolve(self, name: str) -> None:
         if self._aiozc is None or name in self._resolving:
+            return
+        if len(self._resolving) >= MAX_RESOLVING:
+            # A flood of advertised names must not start a task each; a real STB's next advert (or the recheck)
+            # asks again once the flood's resolves have timed out.
+            log.debug("mDNS: %d resolves in flight; %s waits for its next advert", MAX_RESOLVING, name[:120])
             return
         task = asyncio.create_task(self._async_resolve(self._aiozc.zeroconf, name), name=f"resolve {name}")
         self._resolving[name] = task
