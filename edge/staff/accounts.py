@@ -148,7 +148,7 @@ async def apply_staff_account(conn: aiosqlite.Connection, op: dict[str, Any]) ->
     if not isinstance(username, str) or not _USERNAME.match(username):
         log.warning("staff_account op with a bad user name %r skipped", username)
         return False
-    async with conn.execute("SELECT source FROM staff_accounts WHERE username = ?", (username,)) as cur:
+    async with conn.execute("SELECT source, role, pw_hash FROM staff_accounts WHERE username = ?", (username,)) as cur:
         row = await cur.fetchone()
     if row is not None and row[0] != "hub":
         log.warning("hub account %s not applied: a local account of that name exists", username)
@@ -167,4 +167,7 @@ async def apply_staff_account(conn: aiosqlite.Connection, op: dict[str, Any]) ->
         " ON CONFLICT (username) DO UPDATE SET role = excluded.role, pw_hash = excluded.pw_hash",
         (username, role, pw_hash, time.time()),
     )
+    if row is not None and (row[1], row[2]) != (role, pw_hash):
+        # A new password or role from the city ends the sessions made under the old one (a leaked password).
+        await conn.execute("DELETE FROM staff_sessions WHERE username = ?", (username,))
     return True
