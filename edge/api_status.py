@@ -6,6 +6,7 @@ from aiohttp import web
 
 from edge.residents.outbox import queue_depth
 
+from .errors import Refused
 from .runtime import RUNTIME
 from .status import sign_status, status_body
 
@@ -18,6 +19,13 @@ async def status(request: web.Request) -> web.Response:
     body = await status_body(rt)
     if request.query.get("format") == "json":
         return web.json_response(body)
+    # The hub's poller sends a fresh nonce and wants it back inside the signature: a recorded status (of a box
+    # that has since died) cannot be replayed to show the village online.
+    nonce = request.query.get("nonce", "")
+    if nonce:
+        if len(nonce) > 64 or not nonce.isascii() or not nonce.isalnum():
+            raise Refused(400, "bad_nonce", "nonce must be 1 to 64 letters and digits")
+        body["nonce"] = nonce
     return web.Response(body=sign_status(rt, body), content_type="application/x-msgpack")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 import time
 from typing import Any
 
@@ -142,7 +143,8 @@ class StatusPoller:
     async def fetch(self, session: aiohttp.ClientSession, village: Village) -> dict[str, Any]:
         """Pull and verify one status document; PollFailed says why it is not one we can believe."""
         assert village.edge_url is not None
-        url = f"{village.edge_url}/api/v1/status"
+        nonce = secrets.token_hex(16)  # answered inside the signature: a recorded status cannot be replayed
+        url = f"{village.edge_url}/api/v1/status?nonce={nonce}"
         timeout = aiohttp.ClientTimeout(total=self._config.status_timeout_s)
         try:
             async with session.get(url, timeout=timeout, allow_redirects=False) as resp:
@@ -159,6 +161,8 @@ class StatusPoller:
             raise PollFailed("status is signed by a key that is not enrolled for this village")
         if await self._store.is_edge_key_revoked(opened.signer):
             raise PollFailed("status is signed by a revoked key; the box needs a new bundle")
+        if opened.body.get("nonce") != nonce:
+            raise PollFailed("status does not answer this pull's nonce: a replayed (or very old) status document")
         if opened.body.get("village_id") != village.id:
             raise PollFailed(f"status is for village {opened.body.get('village_id')!r}, not {village.id!r}")
         return opened.body

@@ -31,6 +31,8 @@ def fake_edge(key: NodeKey, village_id: str, stb_count: int = 7) -> web.Applicat
             "stb_count": stb_count, "queue_depth": 2, "up": {"seq": 3, "acked": 1}, "down": {"seq": 4},
             "last_sync_at": int(time.time()), "last_sync_error": None, "hub_root_fingerprint": "abc",
         }
+        if request.query.get("nonce"):
+            body["nonce"] = request.query["nonce"]  # as edge/api_status.py answers the poller's nonce
         return web.Response(body=seal(key, "status", body), content_type="application/x-msgpack")
 
     app = web.Application()
@@ -147,3 +149,29 @@ def test_online_needs_a_good_pull_fewer_misses_than_the_limit_and_a_fresh_one(tm
     assert is_online(row(now - 15, 2), config, now)
     assert not is_online(row(now - 15, 3), config, now)
     assert not is_online(row(now - 3600, 0), config, now)
+
+
+async def test_a_recorded_status_replayed_for_a_dead_box_does_not_count(
+    aiohttp_client: Any, aiohttp_server: Any, tmp_path: Path
+) -> None:
+    """Security review finding (low): signed status documents could be replayed to show a dead village online."""
+    kit = await start_hub(aiohttp_client, tmp_path / "hub", **FAST)
+    key = NodeKey.generate()
+    recorded = seal(key, "status", {"node_id": key.node_id, "village_id": "v1", "nonce": "0" * 32,
+                                    "time": int(time.time()), "stb_count": 7})
+
+    async def replay(request: web.Request) -> web.Response:
+        return web.Response(body=recorded, content_type="application/x-msgpack")
+
+    app = web.Application()
+    app.router.add_get("/api/v1/status", replay)
+    server = await aiohttp_server(app)
+    await kit.add_village("v1", edge_url=str(server.make_url("/")))
+    await kit.enroll("v1", key)
+
+    async def failed_thrice() -> bool:
+        return int((await _village(kit))["consecutive_failures"]) >= 3
+
+    await _until(failed_thrice)
+    village = await _village(kit)
+    assert village["online"] is False and "nonce" in village["last_error"]
