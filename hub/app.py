@@ -8,19 +8,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 
 from protocol.http_errors import ApiError, error_middleware
 
-from . import routes_admin, routes_officials, routes_streams, routes_sync
+from . import routes_admin, routes_notices, routes_officials, routes_streams, routes_sync
 from .blob_serving import name_blob_etag
 from .blobs import BlobStore
 from .config import HubConfig
 from .down_feed import DownFeed
 from .errors import HubError
 from .keys_store import load_admin_token, renew_trust_if_due
+from .notice_review import publish_due
 from .services import HUB, Hub
 from .session_auth import identify
 from .status_poller import StatusPoller
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 # Bodies are read with explicit caps in the handlers (64 KiB JSON, 8 MiB batches, streamed blobs); this only
 # bounds what aiohttp itself would buffer.
 CLIENT_MAX_SIZE = 8 * 1024 * 1024 + 1024
+SCHEDULE_CHECK_S = 2.0
 
 
 @web.middleware
@@ -71,10 +74,12 @@ def create_app(config: HubConfig) -> web.Application:
     app.on_response_prepare.append(name_blob_etag)
     app.add_routes(routes_sync.routes)
     app.add_routes(routes_admin.routes)
+    app.add_routes(routes_notices.routes)
     app.add_routes(routes_officials.routes)
     routes_streams.setup(app)  # streams, their relay, recordings and vote tallies
     app.cleanup_ctx.append(_storage)
-    app.cleanup_ctx.append(_poller)
+    app.cleanup_ctx.append(_background("status-poller", lambda hub: hub.poller.run()))
+    app.cleanup_ctx.append(_background("scheduled-publication", _publish_when_due))
     return app
 
 
@@ -87,11 +92,28 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
         await store.close()
 
 
-async def _poller(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(app[HUB].poller.run(), name="status-poller")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+async def _publish_when_due(hub: Hub) -> None:
+    """Approved notices with a publish_at go out when it comes (within SCHEDULE_CHECK_S, well inside 10 s)."""
+    while True:
+        try:
+            await publish_due(hub.store, hub.down, hub.blobs)
+        except Exception:
+            log.exception("scheduled publication failed; trying again")
+        await asyncio.sleep(SCHEDULE_CHECK_S)
+
+
+def _background(
+    name: str, work: Callable[[Hub], Coroutine[Any, Any, None]]
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context running `work` for as long as the app runs."""
+
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(work(app[HUB]), name=name)
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return run

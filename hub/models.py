@@ -66,6 +66,7 @@ class Notice:
     reviewed_by: str | None = None
     reviewed_at: float | None = None
     reject_reason: str | None = None
+    updated_at: float | None = None
 
     @property
     def targets(self) -> list[str]:

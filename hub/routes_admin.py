@@ -1,6 +1,7 @@
-"""HTTP routes for city staff and operators: notices, blobs, villages, submissions, replies, metrics, /admin/.
+"""HTTP routes for city staff and operators: blobs, villages, submissions, replies, metrics, /admin/.
 
-Every route here needs the admin token; handlers parse and answer, the domain modules decide.
+Every route here needs the admin token (notices, with review, are in routes_notices.py); handlers parse and
+answer, the domain modules decide.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from typing import Any
 
 from aiohttp import web
 
-from protocol.http_errors import ApiError, read_body, read_json
+from protocol.http_errors import ApiError, read_json
 
-from . import admin_page, metrics, notices, replies
+from . import admin_page, metrics, replies
+from .actors import require_role
 from .auth import ADMIN_COOKIE, bearer_token, require_admin, token_ok
-from .errors import NotFound
+from .scopes import covers_placed
 from .services import HUB
+from .session_auth import require_actor
 from .status_poller import is_online
-from .validate import choice_field, int_param, is_mime, require_uuid, require_village_id, rfc3339
+from .validate import int_param, is_mime, require_uuid, require_village_id, rfc3339
 
 MAX_JSON = 64 * 1024
 MAX_PAGE = 1000
@@ -38,74 +41,15 @@ def _page(request: web.Request) -> tuple[int | None, int]:
     return before, int_param(request.query.get("limit"), "limit", MAX_PAGE, 1, MAX_PAGE)
 
 
-# notices
-
-
-@routes.post("/api/v1/notices")
-async def create_notice(request: web.Request) -> web.Response:
-    require_admin(request)
-    hub = request.app[HUB]
-    notice = await notices.create_notice(hub.store, hub.blobs, await read_json(request, MAX_JSON))
-    return _json(notice.to_json(), status=201)
-
-
-async def _no_body(request: web.Request) -> None:
-    """Action routes take no body; an empty one or `{}` is fine, anything else or too much is refused."""
-    raw = await read_body(request, MAX_JSON)
-    if raw.strip() not in (b"", b"{}"):
-        try:
-            json.loads(raw)
-        except ValueError:
-            raise ApiError(400, "not_json", "the body must be empty or a JSON object") from None
-
-
-@routes.post("/api/v1/notices/{id}/publish")
-async def publish_notice(request: web.Request) -> web.Response:
-    require_admin(request)
-    notice_id = require_uuid(request.match_info["id"], "the notice id")
-    await _no_body(request)
-    hub = request.app[HUB]
-    notice = await notices.publish_notice(hub.store, hub.down, hub.blobs, notice_id)
-    return _json(notice.to_json())
-
-
-@routes.post("/api/v1/notices/{id}/withdraw")
-async def withdraw_notice(request: web.Request) -> web.Response:
-    require_admin(request)
-    notice_id = require_uuid(request.match_info["id"], "the notice id")
-    await _no_body(request)
-    hub = request.app[HUB]
-    notice = await notices.withdraw_notice(hub.store, hub.down, notice_id)
-    return _json(notice.to_json())
-
-
-@routes.get("/api/v1/notices")
-async def list_notices(request: web.Request) -> web.Response:
-    require_admin(request)
-    state = choice_field(dict(request.query), "state", notices.STATES) if "state" in request.query else None
-    before, limit = _page(request)
-    items = await request.app[HUB].store.list_notices(state, before, limit + 1)
-    more = len(items) > limit
-    items = items[:limit]
-    return _json({"notices": [n.to_json() for n in items], "next": str(items[-1].n) if more else None})
-
-
-@routes.get("/api/v1/notices/{id}")
-async def get_notice(request: web.Request) -> web.Response:
-    require_admin(request)
-    notice_id = require_uuid(request.match_info["id"], "the notice id")
-    notice = await request.app[HUB].store.get_notice(notice_id)
-    if notice is None:
-        raise NotFound(f"no notice {notice_id}", "unknown_notice")
-    return _json(notice.to_json())
-
-
 # blobs
 
 
 @routes.post("/api/v1/blobs")
 async def upload_blob(request: web.Request) -> web.Response:
-    require_admin(request)
+    """The admin token, or an editor uploading a notice's attachment or video."""
+    actor = require_actor(request)
+    if actor.is_official:
+        require_role(actor, "editor")
     hub = request.app[HUB]
     cap = hub.config.max_blob_bytes
     if request.content_length is not None and request.content_length > cap:
@@ -120,7 +64,8 @@ async def upload_blob(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/villages")
 async def list_villages(request: web.Request) -> web.Response:
-    require_admin(request)
+    """The admin token sees every village; an official those in its scope (with the town's name beside its id)."""
+    actor = require_actor(request)
     hub = request.app[HUB]
     after = request.query.get("cursor", "")
     if after:
@@ -129,6 +74,8 @@ async def list_villages(request: web.Request) -> web.Response:
     villages = await hub.store.list_villages(after, limit + 1)
     more = len(villages) > limit
     villages = villages[:limit]
+    next_cursor = villages[-1].id if more else None
+    villages = [v for v in villages if covers_placed(actor.scope, f"village:{v.id}", v.town_id)]
     statuses = await hub.store.status_rows()
     out = []
     for v in villages:
@@ -153,7 +100,7 @@ async def list_villages(request: web.Request) -> web.Response:
             "consecutive_failures": status.consecutive_failures if status else 0,
             "last_error": status.last_error if status else None,
         })
-    return _json({"villages": out, "next": villages[-1].id if more else None})
+    return _json({"villages": out, "next": next_cursor})
 
 
 @routes.get("/api/v1/submissions")

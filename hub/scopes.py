@@ -90,3 +90,12 @@ async def covers_all(org: OrgLookup, outer: str, inners: list[str]) -> bool:
         if not await covers(org, outer, inner):
             return False
     return True
+
+
+async def common_scope(org: OrgLookup, places: list[str]) -> str:
+    """The narrowest scope holding every place: itself for one, their town when they share one, else `city`."""
+    if len(places) == 1:
+        return places[0]
+    towns = {await town_of(org, p) for p in places}
+    town = towns.pop() if len(towns) == 1 else None
+    return f"town:{town}" if town else "city"

@@ -147,6 +147,13 @@ class HubStore(OfficialsReads, AuditReads):
         rows = await self._db.fetchall(sql + " ORDER BY n DESC LIMIT ?", [*params, limit])
         return [Notice.from_row(r) for r in rows]
 
+    async def due_scheduled_notices(self, at: float) -> list[str]:
+        """Ids of approved notices whose publish_at has come by `at`, the earliest first."""
+        rows = await self._db.fetchall(
+            "SELECT id FROM notices WHERE state = 'scheduled' AND publish_at <= ? ORDER BY publish_at, n", (at,)
+        )
+        return [r["id"] for r in rows]
+
     # submissions and replies
 
     async def get_submission(self, submission_id: str) -> Submission | None:

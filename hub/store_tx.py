@@ -218,12 +218,6 @@ class Tx(OfficialsTx, AuditTx):
                 (state, reviewer, self.now, reason, self.now, notice_id),
             )
 
-    async def due_scheduled_notices(self) -> list[str]:
-        rows = await self._all(
-            "SELECT id FROM notices WHERE state = 'scheduled' AND publish_at <= ? ORDER BY publish_at, n", (self.now,)
-        )
-        return [r["id"] for r in rows]
-
     async def get_notice(self, notice_id: str) -> Notice | None:
         row = await self._one("SELECT * FROM notices WHERE id = ?", (notice_id,))
         return Notice.from_row(row) if row else None
