@@ -13,7 +13,8 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from .answer import Answer, Request
 from .media import MediaAnswers
@@ -38,6 +39,12 @@ class FrontDoor:
         self.connections: set[Connection] = set()
         self.answered = 0  # requests the front door answered itself
         self.handed_over = 0  # connections given to aiohttp
+        self.tasks: set[asyncio.Task[None]] = set()  # answers under way, held so none is dropped half way
+
+    def start(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     def __call__(self) -> Connection:
         return Connection(self)
@@ -110,7 +117,7 @@ class Connection(asyncio.Protocol):
             if answer is None:
                 if self.door.media.may_warm(request):
                     self.busy = True
-                    self.loop.create_task(self._answer_when_warm(request, keep_alive, end + 4))
+                    self.door.start(self._answer_when_warm(request, keep_alive, end + 4))
                 else:
                     self._hand_over()
                 return
@@ -160,7 +167,7 @@ class Connection(asyncio.Protocol):
         # descriptor, so a memory file dropped meanwhile cannot pull the data from under it.
         fd = answer.fd if answer.owns_fd else os.dup(answer.fd)
         self.busy = True
-        self.loop.create_task(self._send_rest(fd, answer.offset + sent, answer.count - sent, keep_alive))
+        self.door.start(self._send_rest(fd, answer.offset + sent, answer.count - sent, keep_alive))
 
     def _sendfile_now(self, answer: Answer) -> int:
         """Bytes sent straight to the socket, as many as it takes now; -1 when the connection failed."""
