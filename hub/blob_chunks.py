@@ -12,18 +12,41 @@ from pathlib import Path
 from protocol.blob_chunks import chunk_hashes, hints_length
 
 
-async def hints_for(blob_path: Path, cache_dir: Path, sha256: str) -> bytes:
-    cached = cache_dir / sha256[:2] / f"{sha256}.chunks"
-    size = (await asyncio.to_thread(blob_path.stat)).st_size
-    try:
-        data = await asyncio.to_thread(cached.read_bytes)
-        if len(data) == hints_length(size):
-            return data
-    except FileNotFoundError:
-        pass
-    data = await asyncio.to_thread(chunk_hashes, blob_path)
-    await asyncio.to_thread(_store, cached, data)
-    return data
+class ChunkHints:
+    """The hints of each blob, hashed at most once at a time however many ask (the route needs no login, so a
+    crowd of requests for a large blob not hashed yet must not start one whole-blob hash each)."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.cache_dir = cache_dir
+        self._hashing: dict[str, asyncio.Future[bytes]] = {}
+        self.hashed = 0  # whole-blob hashes done by this process (the tests count them)
+
+    async def hints_for(self, blob_path: Path, sha256: str) -> bytes:
+        cached = self.cache_dir / sha256[:2] / f"{sha256}.chunks"
+        size = (await asyncio.to_thread(blob_path.stat)).st_size
+        try:
+            data = await asyncio.to_thread(cached.read_bytes)
+            if len(data) == hints_length(size):
+                return data
+        except FileNotFoundError:
+            pass
+        running = self._hashing.get(sha256)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._hashing[sha256] = future
+        try:
+            data = await asyncio.to_thread(chunk_hashes, blob_path)
+            self.hashed += 1
+            await asyncio.to_thread(_store, cached, data)
+            future.set_result(data)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here: the waiters (if any) get it through their own await
+            raise
+        finally:
+            del self._hashing[sha256]
+        return data
 
 
 def _store(path: Path, data: bytes) -> None:

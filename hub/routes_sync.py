@@ -21,7 +21,6 @@ from protocol.request_auth import HEADER
 
 from . import registry, up_feed
 from .auth import authenticate_edge
-from .blob_chunks import hints_for
 from .blob_serving import blob_response
 from .edge_revocation import claimed_key, refuse_if_revoked
 from .models import Village
@@ -123,7 +122,7 @@ async def content_chunks(request: web.Request) -> web.Response:
     path = hub.blobs.path_for(sha)
     if not path.is_file():
         raise ApiError(404, "not_found", f"no blob {sha} is stored at the hub")
-    data = await hints_for(path, hub.config.data_dir / "blob_chunks", sha)
+    data = await hub.chunk_hints.hints_for(path, sha)
     return web.Response(body=data, content_type="application/octet-stream",
                         headers={"Cache-Control": "public, max-age=31536000, immutable"})
 

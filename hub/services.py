@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from .blob_chunks import ChunkHints
 from .blobs import BlobStore
 from .config import HubConfig
 from .down_feed import DownFeed
@@ -33,9 +34,11 @@ class Hub:
     poller: StatusPoller
     _sync_marked: dict[str, float] = field(default_factory=dict)
     _key_files: KeyFileWatch = field(init=False)
+    chunk_hints: ChunkHints = field(init=False)
 
     def __post_init__(self) -> None:
         self._key_files = KeyFileWatch(self.config.data_dir)
+        self.chunk_hints = ChunkHints(self.config.data_dir / "blob_chunks")
 
     def refresh_keys(self) -> None:
         """Pick up keys a CLI rotated while the hub runs: serve the new trust document, sign with the new key."""

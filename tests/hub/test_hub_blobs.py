@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from pathlib import Path
@@ -169,3 +170,17 @@ async def test_an_upload_larger_than_a_json_body_streams_through(kit: HubKit) ->
     assert answer == {"sha256": hashlib.sha256(big).hexdigest(), "size": len(big)}
     resp = await kit.client.get(f"/content/{answer['sha256']}", headers={"Range": "bytes=9437180-"})
     assert resp.status == 206 and await resp.read() == big[9437180:]
+
+
+async def test_a_crowd_asking_for_the_chunk_hints_of_a_new_large_blob_hashes_it_once(kit: HubKit) -> None:
+    """Security review finding (low): unauthenticated /content/{sha}/chunks made the hub hash whole large blobs on
+    demand, once per request."""
+    data = os.urandom(24 * 1024 * 1024)
+    sha = (await _upload(kit, data, "video/mp4"))["sha256"]
+    answers = await asyncio.gather(*(kit.client.get(f"/content/{sha}/chunks") for _ in range(30)))
+    bodies = {await resp.read() for resp in answers}
+    assert [resp.status for resp in answers] == [200] * 30
+    assert len(bodies) == 1
+    assert kit.hub.chunk_hints.hashed == 1
+    await kit.client.get(f"/content/{sha}/chunks")
+    assert kit.hub.chunk_hints.hashed == 1  # kept beside the blob afterwards
