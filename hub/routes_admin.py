@@ -19,7 +19,7 @@ from .actors import require_role
 from .auth import ADMIN_COOKIE, bearer_token, require_admin, token_ok
 from .scopes import covers_placed
 from .services import HUB
-from .session_auth import require_actor
+from .session_auth import optional_actor, require_actor
 from .status_poller import is_online
 from .validate import int_param, is_mime, require_uuid, require_village_id, rfc3339
 
@@ -152,7 +152,11 @@ async def admin(request: web.Request) -> web.Response:
         resp = web.HTTPSeeOther("/admin/")
         resp.set_cookie(ADMIN_COOKIE, query_token, httponly=True, samesite="Strict", path="/admin/")
         raise resp
-    if not (token_ok(request, bearer_token(request)) or token_ok(request, request.cookies.get(ADMIN_COOKIE))):
+    official = optional_actor(request)
+    # Until the officials' own page exists, a named official sees this city-wide page only with a city scope.
+    city_official = official is not None and official.is_official and official.scope == "city"
+    if not (city_official or token_ok(request, bearer_token(request))
+            or token_ok(request, request.cookies.get(ADMIN_COOKIE))):
         return _login(request, "")
     html = await admin_page.render_admin(request.app[HUB])
     return web.Response(text=html, content_type="text/html", headers=_PAGE_HEADERS)

@@ -155,3 +155,16 @@ async def test_bad_login_input_is_a_4xx_with_error_and_detail(kit: HubKit) -> No
         resp = await kit.client.post("/api/v1/login", data=body)
         assert resp.status == 400, body
         assert set(await body_of(resp)) == {"error", "detail"}
+
+
+async def test_a_city_official_sees_the_admin_page_after_logging_in_and_a_town_official_does_not_yet(
+    kit: HubKit,
+) -> None:
+    await two_towns(kit)
+    await make_official(kit, "city", "viewer", "city")
+    await make_official(kit, "town", "viewer", "town:east")
+    await kit.client.post("/admin/login", data={"user": "town", "password": PASSWORD}, allow_redirects=False)
+    assert (await kit.client.get("/admin/", headers={"Accept": "text/html"})).status == 401
+    await kit.client.post("/admin/login", data={"user": "city", "password": PASSWORD}, allow_redirects=False)
+    page = await kit.client.get("/admin/")
+    assert page.status == 200 and "东庄村" in await page.text()
