@@ -42,7 +42,8 @@ class StickGone(StickError):
 
 class ReadOnlyStick(StickError):
     def __init__(self) -> None:
-        super().__init__("read_only", "this stick is read-only here (ext4 is mounted read-only)")
+        super().__init__("read_only", "this stick is read-only here (write-protected, or ext4, which is"
+                         " mounted read-only)")
 
 
 @dataclass(frozen=True)
@@ -155,17 +156,26 @@ class FatStick:
     every lookup here goes through the directory listing and matches case-insensitively.
     """
 
-    def __init__(self, device: str, writable: bool = True) -> None:
-        from pyfatfs.PyFatFS import PyFatFS
+    def __init__(self, device: str, writable: bool = True, fd: int | None = None) -> None:
+        from pyfatfs.PyFatFS import PyFatBytesIOFS, PyFatFS
 
         self.device = device
         self.writable = writable
+        self._fd = fd  # the stick as an open descriptor (the parser process gets no path to open)
         try:
-            self._fs = PyFatFS(device, read_only=not writable, lazy_load=True)
+            if fd is None:
+                self._fs = PyFatFS(device, read_only=not writable, lazy_load=True)
+            else:
+                own = os.fdopen(os.dup(fd), "r+b" if writable else "rb")  # pyfatfs closes it with the volume
+                self._fs = PyFatBytesIOFS(own, lazy_load=True)
         except OSError as exc:
             raise _gone_or(exc, "unreadable", f"the stick's FAT filesystem cannot be opened: {exc}") from exc
         except Exception as exc:  # pyfatfs raises its own types for a damaged boot sector or FAT
             raise StickError("unreadable", f"the stick's FAT filesystem is damaged: {exc}") from exc
+
+    @classmethod
+    def from_descriptor(cls, fd: int, writable: bool) -> FatStick:
+        return cls(f"/proc/self/fd/{fd}", writable, fd=fd)
 
     def _resolve(self, path: StickPath, create_dirs: bool = False, last_may_be_new: bool = False) -> str:
         here = "/"
@@ -242,7 +252,7 @@ class FatStick:
         self._fs.close()
         if self.writable:
             try:
-                fd = os.open(self.device, os.O_RDWR)
+                fd = os.dup(self._fd) if self._fd is not None else os.open(self.device, os.O_RDWR)
             except OSError:
                 return
             try:

@@ -6,11 +6,13 @@ at the boot sector and the ext superblock themselves.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
 
-from .stick import DirStick, FatStick, StickError, StickFS
+from .stick import DirStick, StickError, StickFS
+from .stick_parser import IsolatedFatStick
 
 _PROBE_BYTES = 2048
 
@@ -32,6 +34,15 @@ def probe_bytes(head: bytes) -> str | None:
     return None
 
 
+def probe_descriptor(fd: int) -> str | None:
+    """The filesystem on an open block device or image; None when unreadable or not a filesystem we know."""
+    try:
+        head = os.pread(fd, _PROBE_BYTES, 0)
+    except OSError:
+        return None
+    return probe_bytes(head)
+
+
 def probe_filesystem(device: str) -> str | None:
     """Read the first sectors of a block device or image; None when unreadable or not a filesystem we know."""
     try:
@@ -39,12 +50,21 @@ def probe_filesystem(device: str) -> str | None:
     except OSError:
         return None
     try:
-        head = os.pread(fd, _PROBE_BYTES, 0)
-    except OSError:
-        return None
+        return probe_descriptor(fd)
     finally:
         os.close(fd)
-    return probe_bytes(head)
+
+
+def open_for_stick(path: str, writable: bool) -> int:
+    """The stick's device or image, opened for reading and writing when asked and possible (a write-protected
+    stick is still read); the caller closes the descriptor."""
+    if writable:
+        try:
+            return os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        except OSError as exc:
+            if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+    return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
 
 def open_stick_path(path: Path, writable: bool) -> StickFS:
@@ -61,4 +81,11 @@ def open_stick_path(path: Path, writable: bool) -> StickFS:
         shown = kind or "no known filesystem"
         raise StickError("unsupported_fs",
                          f"{path} holds {shown}; give a FAT32 stick, or mount it and give the folder")
-    return FatStick(str(path), writable=writable)
+    try:
+        fd = open_for_stick(str(path), writable)
+    except OSError as exc:
+        raise StickError("unreadable", f"{path} cannot be opened: {exc.strerror}") from exc
+    try:
+        return IsolatedFatStick(fd, writable)  # parsed in a child with memory and time limits
+    finally:
+        os.close(fd)

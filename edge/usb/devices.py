@@ -7,7 +7,10 @@ technician's laptop) and only while it is attached to a backing file.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
+
+from provisioning.stick_probe import open_for_stick
 
 ACCEPT_LOOP_ENV = "VILLAGENET_USB_ACCEPT_LOOP"
 # Optional: only loop devices backed by an image under this folder (several test runs or edges on one machine
@@ -79,3 +82,30 @@ def existing_devices() -> list[str]:
         return sorted(p.name for p in SYS_BLOCK.iterdir())
     except OSError:
         return []
+
+
+def open_stick_device(name: str, loop_ok: bool) -> int:
+    """Open /dev/<name> for reading and writing (read-only when write-protected), only if it is a stick now.
+
+    The stick helper runs this as root for the unprivileged edge, so it checks everything itself: the name is a
+    stick by sysfs (the udev rule's test), and the node opened is that very device (no symlink or node swapped
+    in under /dev). Raises PermissionError for anything else.
+    """
+    if not is_candidate(name, loop_ok):
+        raise PermissionError(f"/dev/{name} is not a USB stick or partition")
+    want = _read(SYS_BLOCK / name / "dev")
+    fd = open_for_stick(f"/dev/{name}", writable=True)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISBLK(st.st_mode) or f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}" != want:
+            raise PermissionError(f"/dev/{name} is not the block device sysfs names")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def attachment_id(name: str) -> str:
+    """This insertion of this stick: the boot, the device name and the kernel's per-attachment sequence number."""
+    boot = _read(Path("/proc/sys/kernel/random/boot_id")) or "?"
+    return f"{boot}/{name}/{disk_seq(name) or '?'}"

@@ -10,15 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from typing import Any
 
-from provisioning.stick import DirStick, FatStick, StickError, StickFS, StickGone
-from provisioning.stick_probe import probe_filesystem
+from provisioning.stick import DirStick, StickError, StickFS, StickGone
+from provisioning.stick_parser import IsolatedFatStick
+from provisioning.stick_probe import probe_descriptor
 
 from ..runtime import EdgeRuntime
 from . import devices
 from .activity import UsbActivity, activity_for
 from .mount_ro import mounted_read_only
+from .refused import PARSER_REFUSALS, RefusedSticks
 from .stick_job import record_interrupted, record_unusable, service_stick
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,7 @@ class UsbWatcher:
         self.rt = rt
         self.accept_loop = devices.accept_loop() if accept_loop is None else accept_loop
         self.activity: UsbActivity = activity_for(rt.config.data_dir)
+        self.refused = RefusedSticks(rt.config.data_dir)
         self._monitor: Any = None
         self._handled: dict[str, str | None] = {}  # device name -> diskseq already serviced (or under way)
         self._queue: asyncio.Queue[str] = asyncio.Queue()
@@ -52,7 +56,7 @@ class UsbWatcher:
         self._worker = asyncio.create_task(self._work(), name="usb-watcher")
         self.activity.watcher = "running"
         for name in devices.existing_devices():  # a stick already in at power-on
-            self.consider(name)
+            self.consider(name, at_start=True)
         log.info("USB watcher running (loop devices %s)", "accepted" if self.accept_loop else "ignored")
 
     async def async_stop(self) -> None:
@@ -73,13 +77,18 @@ class UsbWatcher:
             if device.subsystem == "block" and device.action in ("add", "change"):
                 self.consider(device.sys_name)
 
-    def consider(self, name: str) -> None:
+    def consider(self, name: str, at_start: bool = False) -> None:
         if not devices.is_candidate(name, self.accept_loop):
             return
         seq = devices.disk_seq(name)
         if name in self._handled and self._handled[name] == seq:
             return  # the same attachment again (a loop attach sends several `change` events)
         self._handled[name] = seq
+        if at_start and self.refused.has(devices.attachment_id(name)):
+            # Still in since it was refused for what parsing it cost: reading it at every start would cost that
+            # again (before the limits, a looping stick crash-looped the box). Out and in again reads it anew.
+            log.warning("stick /dev/%s was refused before this start and is still in; not read again", name)
+            return
         self._queue.put_nowait(name)
 
     async def _work(self) -> None:
@@ -98,18 +107,30 @@ class UsbWatcher:
 
     async def service_device(self, name: str) -> dict[str, Any] | None:
         device = f"/dev/{name}"
-        kind = await asyncio.to_thread(probe_filesystem, device)
-        if kind is None:
+        try:
+            fd = await asyncio.to_thread(devices.open_stick_device, name, self.accept_loop)
+        except OSError as exc:
+            log.warning("stick %s cannot be opened: %s", device, exc)
             return None
+        try:
+            kind = await asyncio.to_thread(probe_descriptor, fd)
+            if kind is None:
+                return None
+            self.activity.begin(device)
+            return await self._service(name, device, fd, kind)
+        finally:
+            os.close(fd)
+
+    async def _service(self, name: str, device: str, fd: int, kind: str) -> dict[str, Any] | None:
         data_dir = self.rt.config.data_dir
-        self.activity.begin(device)
 
         def present() -> bool:
             return devices.still_present(name)
 
         try:
             if kind == "vfat":
-                stick = await asyncio.to_thread(_open_fat, device)
+                # Parsed by a child process with memory and time limits (provisioning/stick_parser.py).
+                stick = await asyncio.to_thread(IsolatedFatStick, fd, True)
                 try:
                     return await service_stick(self.rt, stick, device, self.activity, present)
                 finally:
@@ -125,6 +146,8 @@ class UsbWatcher:
             return record_interrupted(data_dir, device, exc.detail + "; put it back in to continue")
         except StickError as exc:
             log.warning("stick %s cannot be used: %s", device, exc.detail)
+            if exc.code in PARSER_REFUSALS:
+                self.refused.add(devices.attachment_id(name), exc.code)
             return record_unusable(data_dir, device, exc)
         except Exception:
             # A real stick pulled mid-read fails with EIO (or pyfatfs's own error) before any check sees it gone.
@@ -132,15 +155,6 @@ class UsbWatcher:
                 raise
             log.warning("stick %s went away during the work; put it back in to continue", device)
             return record_interrupted(data_dir, device, StickGone().detail + "; put it back in to continue")
-
-
-def _open_fat(device: str) -> StickFS:
-    try:
-        return FatStick(device, writable=True)
-    except StickError as exc:
-        if exc.code == "stick_pulled":
-            raise
-        return FatStick(device, writable=False)  # a write-protected stick is still read
 
 
 def _close_quietly(stick: StickFS) -> None:

@@ -172,3 +172,24 @@ def replace_folder(image: Path, folder: str, source: Path) -> None:
     for name in list_dir(image, folder):
         _run("mdel", "-i", str(image), f"::{folder}/{name}")
     put_files(image, {f"{folder}/{p.name}": p.read_bytes() for p in sorted(source.iterdir()) if p.is_file()})
+
+
+def loop_cluster_chain(image: Path, short_name: bytes | None = None) -> int:
+    """Make a folder's cluster chain point back to its own first cluster, as a damaged or hostile stick may: the
+    root folder's (None) or the folder whose 8.3 directory entry is `short_name`. Returns that cluster."""
+    with open(image, "r+b") as f:
+        head = f.read(512)
+        bps, spc, reserved, nfats, fat_sectors = _bpb(head)
+        fat_at = reserved * bps
+        if short_name is None:
+            first = struct.unpack_from("<I", head, 44)[0]  # FAT32: the root folder's first cluster
+        else:
+            data_at = fat_at + nfats * fat_sectors * bps
+            at = _find_entry(f, short_name, data_at + 64 * bps * spc)
+            f.seek(at)
+            entry = f.read(32)
+            first = struct.unpack_from("<H", entry, 20)[0] << 16 | struct.unpack_from("<H", entry, 26)[0]
+        for n in range(nfats):
+            f.seek(fat_at + n * fat_sectors * bps + first * 4)
+            f.write(struct.pack("<I", first))
+    return first
