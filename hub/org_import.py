@@ -7,8 +7,10 @@ nothing: every bad row is listed by its row number in the sheet, and then nothin
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -189,10 +191,22 @@ def check_sheet(rows: list[list[str]], known_towns: set[str], village_towns: dic
     return places
 
 
+async def import_upload(store: HubStore, down: DownFeed, actor: Actor, name: str, raw: bytes) -> Report:
+    """An uploaded sheet (the page's import): `name` is the file's own name, whose suffix says how to read it."""
+    require_role(actor, "admin")
+    clean = Path(name).name
+    if Path(clean).suffix.lower() not in (".csv", ".xlsx"):
+        raise BadInput("name the sheet's file, ending in .csv or .xlsx", "bad_file")
+    with tempfile.TemporaryDirectory(prefix="org-import-") as folder:
+        path = Path(folder) / clean
+        await asyncio.to_thread(path.write_bytes, raw)
+        return await import_sheet(store, down, actor, path)
+
+
 async def import_sheet(store: HubStore, down: DownFeed, actor: Actor, path: Path) -> Report:
     """Check the whole sheet, then write every place in one transaction (and audit it), or nothing."""
     require_role(actor, "admin")
-    rows = read_rows(path)
+    rows = await asyncio.to_thread(read_rows, path)  # a big workbook takes a while to parse
     towns = {t.id for t in await store.list_towns()}
     village_towns = {v.id: v.town_id for v in await store.list_villages(limit=1_000_000)}
     places = check_sheet(rows, towns, village_towns)

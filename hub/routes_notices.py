@@ -26,12 +26,23 @@ MAX_PAGE = 1000
 routes = web.RouteTableDef()
 
 
-def _with_names(notice: Notice, names: dict[str, str]) -> dict[str, object]:
-    return {**notice.to_json(), "target_names": [names.get(t, t) for t in notice.targets]}
+Names = tuple[dict[str, str], dict[str, str]]  # places' and officials' names
+
+
+async def _names(request: web.Request) -> Names:
+    store = request.app[HUB].store
+    return await store.place_names(), await store.official_names()
+
+
+def _with_names(notice: Notice, names: Names) -> dict[str, object]:
+    places, people = names
+    return {**notice.to_json(), "target_names": [places.get(t, t) for t in notice.targets],
+            "author_name": people.get(notice.author or "", None),
+            "reviewed_by_name": people.get(notice.reviewed_by or "", None)}
 
 
 async def _answer(request: web.Request, notice: Notice, status: int = 200) -> web.Response:
-    return json_answer(_with_names(notice, await request.app[HUB].store.place_names()), status=status)
+    return json_answer(_with_names(notice, await _names(request)), status=status)
 
 
 def _notice_id(request: web.Request) -> str:
@@ -108,7 +119,7 @@ async def list_notices(request: web.Request) -> web.Response:
                                      author=actor.user if mine else None)
     more = len(items) > limit
     items = items[:limit]
-    names = await store.place_names()
+    names = await _names(request)
     return json_answer({"notices": [_with_names(n, names) for n in items], "next": str(items[-1].n) if more else None})
 
 

@@ -8,13 +8,14 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from protocol.http_errors import read_json
+from protocol.http_errors import read_body, read_json
 
 from . import admin_page, logins, officials, org
 from .actors import Actor, require_role
 from .auth import ADMIN_COOKIE, token_ok
 from .errors import BadInput, Forbidden, HubError
 from .json_answers import MAX_JSON, action_body, json_answer
+from .org_import import MAX_FILE_BYTES, import_upload
 from .registry import add_village
 from .services import HUB
 from .session_auth import SESSION_COOKIE, optional_actor, require_actor
@@ -216,6 +217,17 @@ async def put_village(request: web.Request) -> web.Response:
                        status=201 if result.created else 200)
 
 
+@routes.post("/api/v1/org/import")
+async def import_org(request: web.Request) -> web.Response:
+    """The sheet's bytes as the body, `?name=FILE.xlsx` (or .csv); all or nothing, bad rows listed in `rows`."""
+    actor = require_actor(request)
+    require_role(actor, "admin")
+    raw = await read_body(request, MAX_FILE_BYTES)
+    hub = request.app[HUB]
+    report = await import_upload(hub.store, hub.down, actor, request.query.get("name", ""), raw)
+    return json_answer({"towns": report.towns, "villages": report.villages, "units": report.units})
+
+
 # the audit log
 
 
@@ -226,7 +238,11 @@ async def audit_log(request: web.Request) -> web.Response:
     require_role(actor, "admin")
     since = int_param(request.query.get("since"), "since", 0, 0, 2**62)
     limit = int_param(request.query.get("limit"), "limit", MAX_PAGE, 1, MAX_PAGE)
-    entries = await request.app[HUB].store.audit_entries(since, limit + 1, within=actor.scope)
+    store = request.app[HUB].store
+    entries = await store.audit_entries(since, limit + 1, within=actor.scope)
     more = len(entries) > limit
     entries = entries[:limit]
-    return json_answer({"entries": [e.to_json() for e in entries], "next": str(entries[-1].seq) if more else None})
+    places, people = await store.place_names(), await store.official_names()
+    answers = [{**e.to_json(), "user_name": people.get(e.username, e.username),
+                "target_name": places.get(e.target) or people.get(e.target.removeprefix("user:"))} for e in entries]
+    return json_answer({"entries": answers, "next": str(entries[-1].seq) if more else None})

@@ -46,6 +46,11 @@ class OfficialsReads:
         )
         return {"city": "全市", **{r["scope"]: r["name"] for r in rows}}
 
+    async def official_names(self) -> dict[str, str]:
+        """Every account's shown name by user name."""
+        rows = await self._db.fetchall("SELECT username, name FROM officials")
+        return {r["username"]: r["name"] for r in rows}
+
     async def get_official(self, username: str) -> Official | None:
         row = await self._db.fetchone("SELECT * FROM officials WHERE username = ?", (username,))
         return Official.from_row(row) if row else None

@@ -89,3 +89,47 @@ async def test_bad_account_input_is_a_4xx_and_changes_nothing(kit: HubKit) -> No
         assert 400 <= resp.status < 500, body
         assert set(await body_of(resp)) == {"error", "detail"}
     assert await kit.hub.store.list_officials() == []
+
+
+def _sheet_bytes(rows: list[list[str]]) -> bytes:
+    import csv
+    import io
+
+    out = io.StringIO()
+    csv.writer(out).writerows([["类型", "编号", "名称", "上级"], *rows])
+    return out.getvalue().encode("utf-8")
+
+
+async def test_a_city_admin_imports_a_sheet_through_the_api_and_a_bad_one_changes_nothing(kit: HubKit) -> None:
+    admin = await official(kit, "boss", "admin", "city")
+    good = _sheet_bytes([["镇街", "cg", "城关镇", ""], ["村", "v1", "小庄村", "cg"], ["单位", "pcs", "派出所", "cg"]])
+    resp = await kit.client.post("/api/v1/org/import?name=城关镇.csv", data=good, headers=admin)
+    assert resp.status == 200 and await body_of(resp) == {"towns": 1, "villages": 1, "units": 1}
+    bad = _sheet_bytes([["村", "v2", "大庄村", "nowhere"], ["镇街", "hx", "河西镇", ""]])
+    refused = await kit.client.post("/api/v1/org/import?name=more.csv", data=bad, headers=admin)
+    answer = await body_of(refused)
+    assert refused.status == 400 and answer["error"] == "bad_rows"
+    assert len(answer["rows"]) == 1 and answer["rows"][0].startswith("第 2 行 row 2")
+    assert [t.id for t in await kit.hub.store.list_towns()] == ["cg"]
+
+
+async def test_a_town_admin_cannot_import_the_citys_org(kit: HubKit) -> None:
+    await two_towns(kit)
+    admin = await official(kit, "zhao", "admin", "town:east")
+    sheet = _sheet_bytes([["村", "e9", "新村", "east"]])
+    resp = await kit.client.post("/api/v1/org/import?name=east.csv", data=sheet, headers=admin)
+    assert resp.status == 403 and (await body_of(resp))["error"] == "out_of_scope"
+    assert await kit.hub.store.get_village("e9") is None
+
+
+async def test_audit_entries_and_notices_carry_the_names_of_people_and_places(kit: HubKit) -> None:
+    await two_towns(kit)
+    admin = await official(kit, "boss", "admin", "city", name="市管理员")
+    editor = await official(kit, "ed", "editor", "town:east", name="编辑小王")
+    made = await kit.client.post("/api/v1/notices", headers=editor, json={
+        "title": "通知", "body": "正文", "area": "community", "scope": "town:east"})
+    notice = await body_of(made)
+    assert notice["author_name"] == "编辑小王" and notice["target_names"] == ["城关镇"]
+    entries = (await body_of(await kit.client.get("/api/v1/audit", headers=admin)))["entries"]
+    login = next(e for e in entries if e["action"] == "login" and e["user"] == "ed")
+    assert login["user_name"] == "编辑小王" and login["target_name"] == "编辑小王"
