@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
+from protocol.atomic_file import place_durably
 from protocol.records import is_sha256_hex
 
 from .errors import HubError
@@ -87,8 +88,7 @@ def _finish(handle: BinaryIO, tail: bytes) -> None:
 
 
 def _place(tmp: Path, final: Path) -> None:
-    final.parent.mkdir(parents=True, exist_ok=True)
     if final.exists():  # same content already stored: keep the first copy
         tmp.unlink()
         return
-    os.replace(tmp, final)
+    place_durably(tmp, final, synced=True)  # _finish fsynced the bytes; the folder's entry too before it counts

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from protocol.atomic_file import place_durably
 from protocol.records import is_sha256_hex
 
 from .blobs import BlobStore
@@ -124,8 +125,7 @@ def _sha256_of(path: Path) -> str:
 
 
 def _place(partial: Path, final: Path) -> None:
-    final.parent.mkdir(parents=True, exist_ok=True)
     if final.exists():
         partial.unlink()
     else:
-        os.replace(partial, final)
+        place_durably(partial, final, synced=True)  # every chunk was fsynced by _append; now the rename too

@@ -18,7 +18,7 @@ import aiohttp
 
 from edge.notices.board import emergency_attachments
 from edge.sync.line_budget import LineBudget
-from protocol.atomic_file import sha256_of_file
+from protocol.atomic_file import place_durably, sha256_of_file
 from protocol.blob_chunks import CHUNK_SIZE, DIGEST, hints_length
 from protocol.database import Database
 from protocol.records import is_sha256_hex
@@ -119,9 +119,8 @@ class ContentStore:
             part.unlink()
             await self._record_failure(sha256, "checksum mismatch; discarded, will fetch again")
             raise BlobRefused(f"blob {sha256} failed its checksum; discarded and will be fetched again")
-        final = self.path_for(sha256)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        part.replace(final)
+        # On disk for good before it is marked present: from then on it is served as immutable.
+        await asyncio.to_thread(place_durably, part, self.path_for(sha256))
         async with self.db.write() as conn:
             await conn.execute("UPDATE blobs SET present = 1, last_error = NULL WHERE sha256 = ?", (sha256,))
         log.info("blob %s (%d bytes) fetched and verified", sha256, size)

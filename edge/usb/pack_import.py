@@ -17,7 +17,7 @@ from typing import Any
 
 from edge.feeds.down_apply import apply_down
 from edge.feeds.positions import read_position
-from protocol.atomic_file import sha256_of_file
+from protocol.atomic_file import place_durably, sha256_of_file
 from protocol.errors import ChainError, ProtocolError, SequenceError, UnknownKey, WrongVillage
 from protocol.feed import BATCH_LIMITS, feed_name, new_entries, open_batch
 from protocol.trust import TrustDocument, open_trust
@@ -210,6 +210,5 @@ def _verify_and_place(part: Path, final: Path, sha256: str) -> bool:
     if sha256_of_file(part) != sha256:
         part.unlink(missing_ok=True)  # damaged on the stick: copy it again from the start next time
         return False
-    final.parent.mkdir(parents=True, exist_ok=True)
-    part.replace(final)
+    place_durably(part, final, synced=True)  # _copy_blob fsynced the bytes; the rename is made durable here
     return True
