@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,8 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .serving import serve
 
+    # Everything the edge writes (blobs, receipts, logs, state) is the box's own: no other user reads it.
+    os.umask(0o077)
     config = load_config(Path(args.data), args.config, overrides_from="the command line",
                          listen=args.listen, lan=args.lan)
     host, port = config.listen_host_port

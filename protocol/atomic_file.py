@@ -27,6 +27,7 @@ def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
+        os.fchmod(fd, mode)  # a temporary file left by a crash keeps its old mode through O_CREAT
         write_all(fd, data)
         os.fsync(fd)
     except BaseException:

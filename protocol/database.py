@@ -7,6 +7,8 @@ that returns is on disk before anyone is told "done" (the durability rule). Read
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,12 +16,30 @@ from typing import Any
 
 import aiosqlite
 
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
 )
+
+
+def make_private(path: Path) -> None:
+    """The database holds residents' phone numbers and, at the hub, the enrollment token hashes that key the
+    receipts' proofs: the file (SQLite gives its -wal and -shm the same mode) and the data folder holding it
+    are the owner's alone, whatever the umask, and a database made before this is narrowed too."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, PRIVATE_FOLDER)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path.with_name(path.name + suffix), PRIVATE_FILE)
 
 
 class Database:
@@ -33,7 +53,7 @@ class Database:
         self._inserted: set[str] = set()  # tables inserted into by the transaction under way
 
     async def open(self, schema: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(make_private, self.path)
         self._writer = await aiosqlite.connect(self.path, isolation_level=None)
         self._writer.row_factory = aiosqlite.Row
         for pragma in _PRAGMAS:
