@@ -89,11 +89,14 @@ async def receive_segment(service: StreamsService, meeting: Meeting, name: str, 
         raise StreamRefused(429, "too_many_pending", "推流的分片没有对应的播放列表。Too many segments without a"
                             " playlist naming them; push index.m3u8 after each segment.")
     tmp = incoming / f".{uuid.uuid4().hex}.part"
-    handle: BinaryIO = await asyncio.to_thread(open, tmp, "wb")
+    # Opened on the loop, inside the try: a push cancelled while a worker thread opened the file would leave a
+    # partial file nobody owns.
+    handle: BinaryIO | None = None
     size = 0
     buffered: list[bytes] = []
     buffered_size = 0
     try:
+        handle = open(tmp, "wb")  # noqa: ASYNC230 - creating an empty file does not wait on the disk
         async for chunk in chunks:
             size += len(chunk)
             if size > cap:
@@ -105,7 +108,8 @@ async def receive_segment(service: StreamsService, meeting: Meeting, name: str, 
                 buffered, buffered_size = [], 0
         await asyncio.to_thread(_finish, handle, b"".join(buffered), tmp, incoming / name)
     except BaseException:
-        handle.close()
+        if handle is not None:
+            handle.close()
         tmp.unlink(missing_ok=True)
         raise
     return size
