@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bench.devices import CONFIG_LINE, register_all
 from deploy.local_processes import edge_service, free_port, hub_service, run_command
 
 N_RATE = 2000
@@ -54,11 +55,12 @@ async def _post_all(base: str, subs: list[dict[str, Any]], concurrency: int) -> 
     for s in subs:
         queue.put_nowait(s)
     async with aiohttp.ClientSession() as session:
+        tvs = await register_all(session, base, (s["device_id"] for s in subs))
 
         async def worker() -> None:
             while not queue.empty():
                 sub = queue.get_nowait()
-                async with session.post(f"{base}/api/v1/submissions", json=sub) as resp:
+                async with session.post(f"{base}/api/v1/submissions", json=sub, headers=tvs[sub["device_id"]]) as resp:
                     if resp.status not in (200, 201):
                         raise RuntimeError(f"edge answered {resp.status}: {await resp.text()}")
 
@@ -110,7 +112,7 @@ def _prepare(work: Path, line_port: int) -> tuple[Path, Path, int]:
     run_command("village-provision", "make", "--hub-data", str(hub_dir), "--village", "v1",
                 "--hub-url", f"http://127.0.0.1:{line_port}", "--out", str(work / "v1.vnb"))
     run_command("village-edge", "provision", "--data", str(edge_dir), str(work / "v1.vnb"))
-    (edge_dir / "config.toml").write_text("mdns = false\nbackoff_max_s = 1.0\nlongpoll_s = 1.0\n")
+    (edge_dir / "config.toml").write_text("mdns = false\nbackoff_max_s = 1.0\nlongpoll_s = 1.0\n" + CONFIG_LINE)
     return hub_dir, edge_dir, hub_port
 
 

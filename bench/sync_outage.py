@@ -22,6 +22,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.devices import CONFIG_LINE, register_all
 from deploy.local_processes import edge_service, free_port, hub_service, run_command
 
 RATE = 250_000  # bytes/s each way: 2 Mbit/s
@@ -117,9 +118,11 @@ async def _load_backlog(edge_url: str, hub_url: str, token: str, docs: list[dict
     """The outage: residents submit at the edge; the city publishes notices and media at the hub."""
     admin = {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession() as s:
+        tvs = await register_all(s, edge_url, (doc["device_id"] for doc in docs))
+
         async def submit(doc: dict[str, Any]) -> None:
             sub = {"id": doc["_id"], "kind": doc["kind"], "device_id": doc["device_id"], "body": doc["body"]}
-            async with s.post(f"{edge_url}/api/v1/submissions", json=sub) as r:
+            async with s.post(f"{edge_url}/api/v1/submissions", json=sub, headers=tvs[doc["device_id"]]) as r:
                 assert r.status in (200, 201), await r.text()
 
         await _each(docs, submit)
@@ -194,7 +197,7 @@ def _ours(work: Path, docs: list[dict[str, Any]]) -> dict[str, Any]:
     run_command("village-edge", "provision", "--data", str(edge_dir), str(work / "v1.vnb"))
     # A box that has waited out a month-long outage retries every backoff_max_s; 1 s here so the figure is the
     # protocol's, not the backoff's.
-    (edge_dir / "config.toml").write_text("mdns = false\nbackoff_base_s = 0.5\nbackoff_max_s = 1.0\n")
+    (edge_dir / "config.toml").write_text("mdns = false\nbackoff_base_s = 0.5\nbackoff_max_s = 1.0\n" + CONFIG_LINE)
     hub = hub_service(hub_dir, hub_port).start(ready_path="/api/v1/trust")
     edge = edge_service(edge_dir, free_port()).start()
     token = (hub_dir / "admin.token").read_text().strip()

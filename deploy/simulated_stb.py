@@ -64,6 +64,7 @@ class SimulatedStb:
         self.interfaces = list(interfaces) if interfaces else ["127.0.0.1"]
         self.port = port
         self.instance = instance or f"stb-{device_id}"
+        self.token: str | None = None  # issued by the edge at the first registration, kept for every later call
         self._aiozc: AsyncZeroconf | None = None
         self._info: AsyncServiceInfo | None = None
 
@@ -134,15 +135,16 @@ class SimulatedStb:
         """
         stats = ResidentStats()
         base = edge_url.rstrip("/")
-        headers = {"X-Device-Id": self.device_id}
         deadline = time.monotonic() + max_duration_s if max_duration_s is not None else float("inf")
         # Residents do not all press the button at the same moment.
         next_feedback = time.monotonic() + random.uniform(0.2, 1.0) * feedback_every_s
         timeout = aiohttp.ClientTimeout(total=10)
-        async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
+        async with aiohttp.ClientSession(timeout=timeout, headers={"X-Device-Id": self.device_id}) as session:
             while not stop_event.is_set() and time.monotonic() < deadline:
                 await self._poll_notices(session, base, stats)
-                if stats.feedback_sent < max_feedback and time.monotonic() >= next_feedback:
+                if self.token is None:
+                    await self._register(session, base, stats)
+                if self.token is not None and stats.feedback_sent < max_feedback and time.monotonic() >= next_feedback:
                     await self._send_feedback(session, base, stats)
                     next_feedback = time.monotonic() + feedback_every_s
                 wait = min(poll_every_s, max(0.0, deadline - time.monotonic()))
@@ -166,6 +168,29 @@ class SimulatedStb:
             stats.errors += 1
             log.warning("STB %s: could not fetch notices from %s: %s", self.device_id, base, exc)
 
+    async def _register(self, session: aiohttp.ClientSession, base: str, stats: ResidentStats) -> None:
+        """Ask the edge for an identity (`POST /api/v1/devices`), naming the advertised id as the wished-for one.
+
+        The edge may give another id (this one was taken, or seen before); the STB then acts under that id, and
+        the token proves it on every call that acts for the device.
+        """
+        wanted = {"model": self.model, "mw": self.middleware, "device_id": self.device_id}
+        try:
+            async with session.post(f"{base}/api/v1/devices", json=wanted) as resp:
+                if resp.status != 201:
+                    stats.errors += 1
+                    log.warning("STB %s: registration answered %d: %s", self.device_id, resp.status,
+                                (await resp.text())[:200])
+                    return
+                issued = await resp.json()
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            stats.errors += 1
+            log.warning("STB %s: could not register with %s: %s", self.device_id, base, exc)
+            return
+        if issued["device_id"] != self.device_id:
+            log.info("STB %s: the edge named it %s", self.device_id, issued["device_id"])
+        self.device_id, self.token = issued["device_id"], issued["token"]
+
     async def _send_feedback(self, session: aiohttp.ClientSession, base: str, stats: ResidentStats) -> None:
         submission_id = str(uuid.uuid4())
         submission = {
@@ -175,7 +200,8 @@ class SimulatedStb:
             "body": {"text": random.choice(FEEDBACK_TEXTS), "choice": random.randint(1, 5)},
         }
         try:
-            async with session.post(f"{base}/api/v1/submissions", json=submission) as resp:
+            async with session.post(f"{base}/api/v1/submissions", json=submission,
+                                    headers={"X-Device-Token": self.token or ""}) as resp:
                 if resp.status in (200, 201):
                     stats.feedback_sent += 1
                     return

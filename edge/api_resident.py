@@ -7,12 +7,13 @@ from aiohttp import web
 from edge.content.cache import CONTENT_CACHE
 from edge.lan.discovery import normalize_device_id
 from edge.notices.board import list_notices
-from edge.residents.my_submissions import device_submissions
+from edge.residents.my_submissions import device_submissions, submission_owner
 from edge.residents.outbox import submission_view
 from edge.residents.rules import MAX_SUBMISSION_BYTES, Invalid, parse_submission, parse_uuid
 from protocol.http_errors import read_json
 from protocol.records import AREAS, is_sha256_hex
 
+from .api_devices import device_acting_as
 from .errors import NotProvisioned, Refused
 from .runtime import RUNTIME
 from .status import VERSION
@@ -62,9 +63,13 @@ async def post_submission(request: web.Request) -> web.Response:
         raise NotProvisioned()
     payload = await read_json(request, MAX_SUBMISSION_BYTES)
     sub = parse_submission(payload)
+    device_acting_as(request, sub["device_id"])  # a body naming another device than the token's is refused
     outcome = await rt.outbox.submit(state.village_id, sub)
     if outcome.status == 409:
         raise Refused(409, "conflict", f"submission {sub['id']} already exists with a different body")
+    if outcome.status == 403:
+        raise Refused(403, "not_paired", "这台电视还没有和您家配对，投票不能计入。请在“设置”里查看配对码，请村干部配对。"
+                      " Votes count once per household: ask the village staff to pair this device first.")
     if outcome.status == 201:
         return web.json_response({"id": outcome.submission_id, "state": "queued"}, status=201)
     view = await submission_view(rt.db, outcome.submission_id)
@@ -75,10 +80,11 @@ async def post_submission(request: web.Request) -> web.Response:
 @routes.get("/api/v1/submissions")
 async def my_submissions(request: web.Request) -> web.Response:
     """One device's own submissions ("my submissions"), newest first, with state, replies and its rating."""
-    device_id = normalize_device_id(request.query.get("device_id"))
-    if device_id is None:
+    named = request.query.get("device_id")
+    if named is not None and normalize_device_id(named) is None:
         raise Refused(400, "bad_device", "device_id must be 1 to 64 letters, digits or ._:- (the STB's id)")
-    items, cursor = await device_submissions(request.app[RUNTIME].db, device_id, request.query.get("cursor"))
+    device = device_acting_as(request, named)
+    items, cursor = await device_submissions(request.app[RUNTIME].db, device.device_id, request.query.get("cursor"))
     return web.json_response({"submissions": items, **({"next": cursor} if cursor else {})})
 
 
@@ -89,9 +95,15 @@ async def get_submission(request: web.Request) -> web.Response:
         sid = parse_uuid(request.match_info["id"], "id")
     except Invalid as exc:  # a bad id in the URL is a bad request (400), not a bad body (422)
         raise Refused(400, exc.code, exc.detail) from None
-    view = await submission_view(request.app[RUNTIME].db, sid)
-    if view is None:
+    device = device_acting_as(request, None)
+    db = request.app[RUNTIME].db
+    owner = await submission_owner(db, sid)
+    if owner is None:
         raise Refused(404, "not_found", f"no submission {sid} on this box")
+    if owner != device.device_id:
+        raise Refused(403, "not_your_submission", f"submission {sid} was sent by another device")
+    view = await submission_view(db, sid)
+    assert view is not None
     return web.json_response(view)
 
 

@@ -18,7 +18,7 @@ from edge.residents.outbox import Outbox
 from edge.sync.client import SyncClient
 from protocol.database import Database
 
-from . import api_resident, api_status, tv
+from . import api_devices, api_resident, api_status, tv
 from .config import EdgeConfig
 from .runtime import RUNTIME, EdgeRuntime
 from .schema import SCHEMA
@@ -117,6 +117,7 @@ def create_app(config: EdgeConfig) -> web.Application:
     app[ERROR_PAGES].register("/tv", tv_error_page)
     app[ERROR_PAGES].register("/staff", staff_error_page)
     app.cleanup_ctx.extend([_runtime_ctx, _sync_ctx, _discovery_ctx, usb_watcher_ctx])
+    api_devices.setup(app)  # who is who on the LAN: every per-device route below checks its token
     app.add_routes(api_resident.routes)
     app.add_routes(api_status.routes)
     app.add_routes(streams_routes.routes)

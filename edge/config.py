@@ -78,6 +78,8 @@ class EdgeConfig(ServesOnListen):
                                         " alerts", greater_than=0)
     alert_streams_max: int = setting(2000, "open alert streams (server-sent events) at most; more fall back to"
                                      " polling", at_least=0)
+    device_registrations_per_hour: int = setting(20, "new TV and phone identities (POST /api/v1/devices) one LAN"
+                                                 " address may register per hour", at_least=1)
 
 
 SETTINGS = SettingsTable("village-edge", EdgeConfig)

@@ -141,10 +141,19 @@ CREATE TABLE IF NOT EXISTS pairing_codes (
     device_id   TEXT NOT NULL UNIQUE,
     created_at  REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS devices (         -- each TV's or phone's identity (edge/residents/devices.py)
+    id          TEXT PRIMARY KEY,
+    token_hash  TEXT NOT NULL UNIQUE,       -- SHA-256 of its secret token; the token itself is never stored
+    model       TEXT NOT NULL DEFAULT '',
+    middleware  TEXT NOT NULL DEFAULT '',
+    address     TEXT NOT NULL DEFAULT '',   -- where it registered from
+    created_at  REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS submission_households (
     submission_id TEXT PRIMARY KEY,         -- the household a submission's device was paired with when sent
     household_id  TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS submission_households_by_household ON submission_households (household_id);
 -- Today's check-ins per household (edge/residents/households.py) and a device's own submissions look up by device.
 CREATE INDEX IF NOT EXISTS submissions_by_device ON submissions (device_id, kind, created_at);
 -- Live video and village meetings (edge/streams/): relayed streams, meetings with their recording, votes.

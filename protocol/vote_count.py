@@ -1,7 +1,8 @@
 """Counting the votes of one question, the same way at the edge (live and final) and at the hub (to check).
 
-One vote per device (a household's set-top box): the last one in up-feed order up to the cutoff counts, so a
-resident may correct a slip of the remote while the question is open; answers that are not a choice are ignored.
+One vote per voter, a household (the edge pairs devices with households and sends only paired devices' votes):
+the last one in up-feed order up to the cutoff counts, so a resident may correct a slip of the remote while the
+question is open, and two TVs of one house count once; answers that are not a choice are ignored.
 """
 
 from __future__ import annotations
@@ -22,16 +23,16 @@ def normalise_choice(choice: Any, choices: list[str]) -> str | None:
 
 
 def count_votes(votes: Iterable[tuple[int, str, Any]], choices: list[str], cutoff_up_seq: int | None) -> dict[str, Any]:
-    """`votes` are (up_seq, device_id, choice); returns {counts: {choice: n}, voters: n}."""
+    """`votes` are (up_seq, voter, choice), the voter being who counts once; returns {counts, voters}."""
     last: dict[str, tuple[int, str]] = {}
-    for up_seq, device_id, choice in votes:
+    for up_seq, voter, choice in votes:
         if cutoff_up_seq is not None and up_seq > cutoff_up_seq:
             continue
         picked = normalise_choice(choice, choices)
         if picked is None:
             continue
-        if device_id not in last or up_seq > last[device_id][0]:
-            last[device_id] = (up_seq, picked)
+        if voter not in last or up_seq > last[voter][0]:
+            last[voter] = (up_seq, picked)
     counts = {c: 0 for c in choices}
     for _, picked in last.values():
         counts[picked] += 1

@@ -74,14 +74,15 @@ class AlertBoard:
             self._changed.notify_all()
 
 
-async def pending_alerts(db: Database, device_id: str) -> list[dict[str, Any]]:
-    """Current emergency notices this device has not acknowledged yet, newest first."""
+async def pending_alerts(db: Database, device_id: str | None) -> list[dict[str, Any]]:
+    """Current emergency notices this device has not acknowledged yet, newest first (all of them for None: an
+    acknowledgement hides an alert only on the device that proved it sent it)."""
     acked = {
         r["notice_id"]
         for r in await db.fetchall(
             "SELECT notice_id FROM alert_log WHERE device_id = ? AND acked_at IS NOT NULL", (device_id,)
         )
-    }
+    } if device_id is not None else set()
     return [
         {"id": n["id"], "title": n["title"], "body": n["body"], "area": n["area"], "published_at": n["published_at"],
          "attachments": n["attachments"]}

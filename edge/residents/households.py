@@ -142,11 +142,15 @@ async def list_households(db: Database) -> list[dict[str, Any]]:
 
 
 async def missing_checkins(db: Database, now: float | None = None) -> list[dict[str, Any]]:
-    """Households marked elderly-living-alone with no `checkin` today from any of their STBs, oldest news first."""
+    """Households marked elderly-living-alone with no `checkin` today from any of their STBs, oldest news first.
+
+    Only a check-in sent by a device paired with the household at the time counts (the outbox records that
+    household with the submission): a device paired later, or any other device, cannot clear the alarm.
+    """
     rows = await db.fetchall(
         "SELECT h.id, h.name, h.address,"
-        " (SELECT MAX(s.created_at) FROM submissions s JOIN household_devices d ON d.device_id = s.device_id"
-        "   WHERE d.household_id = h.id AND s.kind = 'checkin') AS last_checkin,"
+        " (SELECT MAX(s.created_at) FROM submissions s JOIN submission_households sh ON sh.submission_id = s.id"
+        "   WHERE sh.household_id = h.id AND s.kind = 'checkin') AS last_checkin,"
         " (SELECT COUNT(*) FROM household_devices d WHERE d.household_id = h.id) AS devices"
         " FROM households h WHERE h.elderly_alone = 1 ORDER BY h.name, h.id"
     )

@@ -1,13 +1,13 @@
 """A device's own submissions ("my submissions"), with their state, replies and the resident's rating of them.
 
-Ids for the daily check-in and for a rating are derived from the device (and day, or rated submission), so
-pressing OK twice sends one record: the outbox answers the repeat as an identical replay.
+Ids for the daily check-in and for a rating are derived from the device's secret (and day, or rated submission;
+`edge/residents/devices.py`), so pressing OK twice sends one record, which the outbox answers as an identical
+replay, and nobody else can compute the id to take it first.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import date
 from typing import Any
 
@@ -15,16 +15,9 @@ from edge.errors import Refused
 from edge.feeds.positions import acked_up_to
 from protocol.database import Database
 
-_IDS = uuid.UUID("6f0b1c2e-9d7a-4e55-8a51-3c1f6a7b2d90")  # namespace of derived submission ids
+from .devices import Device
+
 MAX_PAGE = 1000
-
-
-def checkin_id(device_id: str, day: date) -> str:
-    return str(uuid.uuid5(_IDS, f"checkin:{device_id}:{day.isoformat()}"))
-
-
-def rating_id(device_id: str, submission_id: str) -> str:
-    return str(uuid.uuid5(_IDS, f"rating:{device_id}:{submission_id}"))
 
 
 class BadCursor(Refused):
@@ -90,5 +83,11 @@ async def device_submission(db: Database, device_id: str, submission_id: str) ->
     return views[0] if views else None
 
 
-async def checked_in(db: Database, device_id: str, day: date) -> bool:
-    return bool(await db.fetchvalue("SELECT 1 FROM submissions WHERE id = ?", (checkin_id(device_id, day),)))
+async def checked_in(db: Database, device: Device, day: date) -> bool:
+    return bool(await db.fetchvalue("SELECT 1 FROM submissions WHERE id = ?", (device.checkin_id(day),)))
+
+
+async def submission_owner(db: Database, submission_id: str) -> str | None:
+    """The device that sent a submission, or None when this box holds no such submission."""
+    owner = await db.fetchvalue("SELECT device_id FROM submissions WHERE id = ?", (submission_id,))
+    return None if owner is None else str(owner)

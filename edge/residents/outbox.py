@@ -24,7 +24,7 @@ from protocol.database import Database
 
 @dataclass(frozen=True)
 class Outcome:
-    status: int  # 201 new, 200 identical replay, 409 same id with another body
+    status: int  # 201 new, 200 identical replay, 409 same id with another body, 403 a vote from an unpaired device
     submission_id: str
     state: str
 
@@ -51,6 +51,8 @@ async def _queue_one(conn: aiosqlite.Connection, village_id: str, sub: dict[str,
     # An STB paired with a household on the staff page (edge/residents/households.py) speaks for that household.
     async with conn.execute("SELECT household_id FROM household_devices WHERE device_id = ?", (sub["device_id"],)) as cur:
         paired = await cur.fetchone()
+    if paired is None and sub["kind"] == "vote":
+        return Outcome(403, sub["id"], "not_paired")  # votes count once per household: nothing to count it for
     if paired is not None:
         up_body["household_id"] = paired[0]
         await conn.execute("INSERT OR IGNORE INTO submission_households (submission_id, household_id) VALUES (?, ?)",
@@ -132,13 +134,15 @@ async def queue_depth(db: Database) -> int:
     )
 
 
-# A vote is a resident's submission like any other; the meeting's tally reads them here.
-_VOTES_CAST = ("SELECT up_seq, device_id, json_extract(body, '$.choice') FROM submissions"
-               " WHERE kind = 'vote' AND json_extract(body, '$.question_id') = ?")
+# A vote is a resident's submission like any other; the meeting's tally reads them here, each under the household
+# its device was paired with when it voted (the outbox refuses votes from unpaired devices).
+_VOTES_CAST = ("SELECT s.up_seq, h.household_id, json_extract(s.body, '$.choice') FROM submissions s"
+               " JOIN submission_households h ON h.submission_id = s.id"
+               " WHERE s.kind = 'vote' AND json_extract(s.body, '$.question_id') = ?")
 
 
 async def votes_cast(db: Database, question_id: str) -> list[tuple[int, str, Any]]:
-    """(up seq, device, choice) of every vote cast on a question, in no particular order."""
+    """(up seq, household, choice) of every vote cast on a question, in no particular order."""
     return [(r[0], r[1], r[2]) for r in await db.fetchall(_VOTES_CAST, (question_id,))]
 
 

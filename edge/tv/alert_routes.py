@@ -1,6 +1,9 @@
 """Emergency alerts over HTTP for TV pages: server-sent events, a long poll and a short poll, plus shown/ack logs.
 
-A page uses the first its browser manages; all three answer the same `{alerts: [...], version}`.
+A page uses the first its browser manages; all three answer the same `{alerts: [...], version}`. An acknowledgement
+needs the device's token and hides the alert on that device only. Reading needs no token: a caller that does not
+prove who it is sees every current alert (a TV whose identity broke must still be warned of a flood); with a
+token it sees what its device has not acknowledged, and naming another device is refused.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from edge.lan.discovery import normalize_device_id
 from edge.notices.alerts import AlertBoard, acknowledge, note_shown, pending_alerts
 from protocol.http_errors import read_json
 
+from ..api_devices import calling_device, device_acting_as
 from ..errors import Refused
 from ..runtime import RUNTIME
 
@@ -29,19 +33,30 @@ def _device(value: Any) -> str:
     return device
 
 
-async def _payload(request: web.Request, device: str) -> dict[str, Any]:
+def _reader(request: web.Request) -> str | None:
+    """Whose acknowledgements to leave out: the token's device (which `?device=` may name, never another)."""
+    named = request.query.get("device") or None  # empty: a page that has not registered yet
+    if named is not None:
+        _device(named)
+    device = calling_device(request)
+    if device is None:
+        return None
+    return device_acting_as(request, named).device_id
+
+
+async def _payload(request: web.Request, device: str | None) -> dict[str, Any]:
     board = request.app[ALERT_BOARD]
     return {"alerts": await pending_alerts(request.app[RUNTIME].db, device), "version": board.version}
 
 
 @routes.get("/api/v1/alerts")
 async def alerts_now(request: web.Request) -> web.Response:
-    return web.json_response(await _payload(request, _device(request.query.get("device"))))
+    return web.json_response(await _payload(request, _reader(request)))
 
 
 @routes.get("/api/v1/alerts/wait")
 async def alerts_wait(request: web.Request) -> web.Response:
-    device = _device(request.query.get("device"))
+    device = _reader(request)
     try:
         since = int(request.query.get("version", "-1"))
     except ValueError:
@@ -54,7 +69,7 @@ async def alerts_wait(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/alerts/events")
 async def alerts_events(request: web.Request) -> web.StreamResponse:
-    device = _device(request.query.get("device"))
+    device = _reader(request)
     board = request.app[ALERT_BOARD]
     if board.streams >= board.max_streams:
         raise Refused(503, "too_many_streams", "too many open alert streams; poll /api/v1/alerts/wait instead")
@@ -85,7 +100,7 @@ async def _log(request: web.Request, action: str) -> web.Response:
     payload = await read_json(request, 1024)
     if not isinstance(payload, dict):
         raise Refused(400, "wrong_type", "the body must be a JSON object with device_id")
-    device = _device(payload.get("device_id"))
+    device = device_acting_as(request, _device(payload.get("device_id"))).device_id
     nid = request.match_info["id"]
     db = request.app[RUNTIME].db
     done = await (acknowledge(db, device, nid) if action == "ack" else note_shown(db, device, nid))

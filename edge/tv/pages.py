@@ -11,13 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from edge.notices.board import list_notices
-from edge.residents.my_submissions import (
-    checked_in,
-    checkin_id,
-    device_submission,
-    device_submissions,
-    rating_id,
-)
+from edge.residents.my_submissions import checked_in, device_submission, device_submissions
 from protocol.records import AREAS, is_sha256_hex
 
 from ..runtime import RUNTIME
@@ -30,7 +24,16 @@ _HIDDEN_KINDS = ("checkin", "rating")  # shown elsewhere: the check-in on home, 
 
 
 def _viewer(request: web.Request) -> Viewer:
-    return viewer_for(request, request.app[RUNTIME].devices)
+    return viewer_for(request)
+
+
+async def _checkin(request: web.Request, viewer: Viewer) -> dict[str, Any]:
+    """The one-press check-in's id (this device's own for today) and whether it was sent already."""
+    today = _today()
+    if viewer.device is None:  # not registered yet: the page's script registers and reloads at once
+        return {"checkin_id": "", "checkin_day": today.isoformat(), "checked_in": False}
+    return {"checkin_id": viewer.device.checkin_id(today), "checkin_day": today.isoformat(),
+            "checked_in": await checked_in(request.app[RUNTIME].db, viewer.device, today)}
 
 
 def _today() -> Any:
@@ -62,12 +65,10 @@ async def tv_without_slash(request: web.Request) -> web.Response:
 async def home(request: web.Request) -> web.Response:
     viewer = _viewer(request)
     rt = request.app[RUNTIME]
-    today = _today()
     t = TEXTS.translator(viewer.lang)
     state = rt.holder.current
     return render(request, viewer, "home.html", heading=t("app.title", village=state.village_name if state else ""),
-                  back=None, page="home", areas=AREAS, checkin_id=checkin_id(viewer.device_id, today),
-                  checkin_day=today.isoformat(), checked_in=await checked_in(rt.db, viewer.device_id, today))
+                  back=None, page="home", areas=AREAS, **await _checkin(request, viewer))
 
 
 @routes.get("/tv/area/{area}")
@@ -76,13 +77,10 @@ async def area(request: web.Request) -> web.Response:
     if code not in AREAS:
         raise web.HTTPFound("/tv/")  # an old bookmark: home is the nearest useful screen
     viewer = _viewer(request)
-    rt = request.app[RUNTIME]
-    today = _today()
-    notices = await list_notices(rt.db, code, limit=200)
+    notices = await list_notices(request.app[RUNTIME].db, code, limit=200)
     return render(request, viewer, "area.html", heading=TEXTS.translator(viewer.lang)(f"area.{code}"), back="/tv/",
                   page=f"area-{code}", area=code, notices=notices, media_tags=_media_tags,
-                  actions=AREA_ACTIONS[code], forms=FORMS, checkin_id=checkin_id(viewer.device_id, today),
-                  checkin_day=today.isoformat(), checked_in=await checked_in(rt.db, viewer.device_id, today))
+                  actions=AREA_ACTIONS[code], forms=FORMS, **await _checkin(request, viewer))
 
 
 @routes.get("/tv/notice/{id}")
@@ -139,7 +137,9 @@ async def form(request: web.Request) -> web.Response:
 @routes.get("/tv/mine")
 async def mine(request: web.Request) -> web.Response:
     viewer = _viewer(request)
-    items, _ = await device_submissions(request.app[RUNTIME].db, viewer.device_id, limit=200)
+    items: list[dict[str, Any]] = []
+    if viewer.device is not None:
+        items, _ = await device_submissions(request.app[RUNTIME].db, viewer.device.device_id, limit=200)
     shown = [s for s in items if s["kind"] not in _HIDDEN_KINDS]
     return render(request, viewer, "mine.html", heading=TEXTS.translator(viewer.lang)("mine.heading"), back="/tv/",
                   page="mine", items=shown)
@@ -149,12 +149,14 @@ async def mine(request: web.Request) -> web.Response:
 async def mine_one(request: web.Request) -> web.Response:
     viewer = _viewer(request)
     t = TEXTS.translator(viewer.lang)
-    sub = await device_submission(request.app[RUNTIME].db, viewer.device_id, request.match_info["id"])
-    if sub is None:
+    sub = None
+    if viewer.device is not None:
+        sub = await device_submission(request.app[RUNTIME].db, viewer.device.device_id, request.match_info["id"])
+    if sub is None or viewer.device is None:
         return render(request, viewer, "gone.html", heading=t("mine.heading"), back="/tv/mine", page="mine-gone",
                       message=t("mine.not_found"), status=404)
     return render(request, viewer, "submission.html", heading=t(f"kind.{sub['kind']}"), back="/tv/mine",
-                  page="submission", sub=sub, rating_id=rating_id(viewer.device_id, sub["id"]))
+                  page="submission", sub=sub, rating_id=viewer.device.rating_id(sub["id"]))
 
 
 @routes.get("/tv/settings")

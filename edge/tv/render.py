@@ -61,7 +61,8 @@ def render(request: web.Request, viewer: Viewer, template: str, *, heading: str,
             "keymap": viewer.keymap,
             "middleware": viewer.middleware,
             "device": viewer.device_id,
-            "deviceFromUrl": viewer.device_from_url,
+            "token": viewer.token,
+            "deviceHint": viewer.device_hint,
             "alertTransport": viewer.alert_transport,
             "shortPollS": rt.config.alert_short_poll_s,
             "longPollS": rt.config.alert_wait_s,
@@ -79,6 +80,6 @@ def render(request: web.Request, viewer: Viewer, template: str, *, heading: str,
 
 def error_page(request: web.Request, status: int, detail: str) -> web.Response:
     """A refusal on a TV page, in the TV's frame with a way home (registered with the edge's error middleware)."""
-    viewer = viewer_for(request, request.app[RUNTIME].devices)
+    viewer = viewer_for(request)
     return render(request, viewer, "gone.html", heading=TEXTS.translator(viewer.lang)(title_key(status)),
                   back="/tv/", page="error", message=detail, status=status)

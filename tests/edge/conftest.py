@@ -12,6 +12,7 @@ from edge.config import load_config
 from protocol.keys import NodeKey
 from protocol.trust import make_trust
 from provisioning.bundle import make_bundle
+from tests.device_kit import Registered, register_with
 
 
 def provision(data_dir: Path, village_id: str = "v1", hub_url: str = "http://127.0.0.1:9") -> NodeKey:
@@ -31,5 +32,12 @@ def edge_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 async def edge_client(aiohttp_client, edge_dir: Path):
     # The hub URL points at a closed port: everything here must work with the line down.
-    config = load_config(edge_dir, mdns=False, backoff_max_s=1.0)
+    # Tests register many devices from 127.0.0.1; the per-address limit has its own test.
+    config = load_config(edge_dir, mdns=False, backoff_max_s=1.0, device_registrations_per_hour=1000)
     return await aiohttp_client(create_app(config))
+
+
+@pytest.fixture
+async def stb(edge_client) -> Registered:
+    """The TV "stb-1", registered with the edge as the TV app does on its first start."""
+    return await register_with(edge_client, "stb-1")

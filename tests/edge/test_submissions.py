@@ -17,8 +17,8 @@ def count_rows(edge_dir, table: str) -> int:
         return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
-async def test_a_submission_is_queued_with_201_and_kept_on_disk(edge_client, edge_dir):
-    resp = await edge_client.post("/api/v1/submissions", json=feedback())
+async def test_a_submission_is_queued_with_201_and_kept_on_disk(edge_client, edge_dir, stb):
+    resp = await edge_client.post("/api/v1/submissions", json=feedback(), headers=stb.headers)
     assert resp.status == 201
     answer = await resp.json()
     assert answer["state"] == "queued"
@@ -27,28 +27,28 @@ async def test_a_submission_is_queued_with_201_and_kept_on_disk(edge_client, edg
     assert count_rows(edge_dir, "up_entries") == 1
 
 
-async def test_the_same_id_and_body_again_gets_200_and_no_second_entry(edge_client, edge_dir):
+async def test_the_same_id_and_body_again_gets_200_and_no_second_entry(edge_client, edge_dir, stb):
     sub = feedback()
-    assert (await edge_client.post("/api/v1/submissions", json=sub)).status == 201
-    again = await edge_client.post("/api/v1/submissions", json=sub)
+    assert (await edge_client.post("/api/v1/submissions", json=sub, headers=stb.headers)).status == 201
+    again = await edge_client.post("/api/v1/submissions", json=sub, headers=stb.headers)
     assert again.status == 200
     assert (await again.json())["id"] == sub["id"]
     assert count_rows(edge_dir, "up_entries") == 1
 
 
-async def test_the_same_id_with_another_body_gets_409(edge_client, edge_dir):
+async def test_the_same_id_with_another_body_gets_409(edge_client, edge_dir, stb):
     sub = feedback()
-    await edge_client.post("/api/v1/submissions", json=sub)
-    resp = await edge_client.post("/api/v1/submissions", json=feedback(sub["id"], text="别的内容"))
+    await edge_client.post("/api/v1/submissions", json=sub, headers=stb.headers)
+    resp = await edge_client.post("/api/v1/submissions", json=feedback(sub["id"], text="别的内容"), headers=stb.headers)
     assert resp.status == 409
     assert (await resp.json())["error"] == "conflict"
     assert count_rows(edge_dir, "up_entries") == 1
 
 
-async def test_a_queued_submission_can_be_read_back_with_its_state(edge_client):
+async def test_a_queued_submission_can_be_read_back_with_its_state(edge_client, stb):
     sub = feedback()
-    await edge_client.post("/api/v1/submissions", json=sub)
-    resp = await edge_client.get(f"/api/v1/submissions/{sub['id']}")
+    await edge_client.post("/api/v1/submissions", json=sub, headers=stb.headers)
+    resp = await edge_client.get(f"/api/v1/submissions/{sub['id']}", headers=stb.headers)
     assert resp.status == 200
     view = await resp.json()
     assert view["state"] == "queued" and view["kind"] == "feedback" and view["replies"] == []
@@ -79,10 +79,10 @@ async def test_bad_submissions_are_refused_with_a_reason_and_change_nothing(edge
     assert count_rows(edge_dir, "up_entries") == 0
 
 
-async def test_reading_a_submission_with_a_bad_or_unknown_id_is_a_clear_4xx(edge_client):
-    bad = await edge_client.get("/api/v1/submissions/not-a-uuid")
+async def test_reading_a_submission_with_a_bad_or_unknown_id_is_a_clear_4xx(edge_client, stb):
+    bad = await edge_client.get("/api/v1/submissions/not-a-uuid", headers=stb.headers)
     assert bad.status == 400 and (await bad.json())["error"] == "bad_uuid"
-    unknown = await edge_client.get(f"/api/v1/submissions/{uuid.uuid4()}")
+    unknown = await edge_client.get(f"/api/v1/submissions/{uuid.uuid4()}", headers=stb.headers)
     assert unknown.status == 404 and (await unknown.json())["error"] == "not_found"
 
 
@@ -103,12 +103,13 @@ async def test_an_unknown_route_answers_with_the_error_shape(edge_client):
     assert set(await resp.json()) >= {"error", "detail"}
 
 
-async def test_many_residents_submitting_at_once_each_get_one_answer_and_duplicates_count_once(edge_client, edge_dir):
+async def test_many_residents_submitting_at_once_each_get_one_answer_and_duplicates_count_once(edge_client, edge_dir,
+                                                                                              stb):
     import asyncio
 
     subs = [feedback() for _ in range(40)]
     # Each submission sent twice at the same moment: they land in the same group commit.
-    answers = await asyncio.gather(*(edge_client.post("/api/v1/submissions", json=s) for s in subs + subs))
+    answers = await asyncio.gather(*(edge_client.post("/api/v1/submissions", json=s, headers=stb.headers) for s in subs + subs))
     statuses = sorted(a.status for a in answers)
     assert statuses.count(201) == 40 and statuses.count(200) == 40
     assert count_rows(edge_dir, "submissions") == 40

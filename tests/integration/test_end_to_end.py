@@ -7,6 +7,8 @@ import os
 import sqlite3
 import uuid
 
+from tests.device_kit import Residents
+
 from .system import System, http, wait_for
 
 
@@ -36,8 +38,9 @@ def test_submissions_made_offline_survive_kill_9_and_reach_the_hub_exactly_once(
     edge = s.edges["v1"].start()  # the hub is not running: the line is down
     db_path = s.edge_dir("v1") / "edge.db"
     subs = [feedback(i) for i in range(100)]
+    residents = Residents(edge.url)
     for i, sub in enumerate(subs):
-        status, body, _ = http("POST", edge.url + "/api/v1/submissions", sub)
+        status, body, _ = residents.post(sub)
         assert status == 201 and body["state"] == "queued"
         # Another connection sees it at once: the 201 came after the commit.
         with sqlite3.connect(db_path) as conn:
@@ -49,9 +52,9 @@ def test_submissions_made_offline_survive_kill_9_and_reach_the_hub_exactly_once(
     held = wait_for("100 submissions at the hub", lambda: len(s.hub_submissions("v1")) >= 100 and s.hub_submissions("v1"), timeout_s=30)
     assert sorted(h["id"] for h in held) == sorted(sub["id"] for sub in subs)
 
-    status, body, _ = http("POST", edge.url + "/api/v1/submissions", subs[0])
+    status, body, _ = residents.post(subs[0])
     assert status == 200 and body["state"] == "delivered"
-    status, body, _ = http("POST", edge.url + "/api/v1/submissions", {**subs[0], "body": {"text": "改过的"}})
+    status, body, _ = residents.post({**subs[0], "body": {"text": "改过的"}})
     assert status == 409 and body["error"] == "conflict"
     assert len(s.hub_submissions("v1")) == 100
 
@@ -61,12 +64,13 @@ def test_a_reply_at_the_hub_shows_as_answered_at_the_edge(two_villages: System):
     s.hub.start(ready_path="/api/v1/trust")
     edge = s.edges["v1"].start()
     sub = feedback(1)
-    assert http("POST", edge.url + "/api/v1/submissions", sub)[0] == 201
+    residents = Residents(edge.url)
+    assert residents.post(sub)[0] == 201
     wait_for("the submission at the hub", lambda: s.hub_submissions("v1"))
-    wait_for("delivered", lambda: http("GET", f"{edge.url}/api/v1/submissions/{sub['id']}")[1]["state"] == "delivered")
+    wait_for("delivered", lambda: residents.get(sub["id"])[1]["state"] == "delivered")
     status, _ = s.admin("POST", f"/api/v1/submissions/{sub['id']}/replies", {"text": "已安排电工明天维修。"})
     assert status == 201
-    view = wait_for("the reply at the edge", lambda: (v := http("GET", f"{edge.url}/api/v1/submissions/{sub['id']}")[1])["state"] == "answered" and v)
+    view = wait_for("the reply at the edge", lambda: (v := residents.get(sub["id"])[1])["state"] == "answered" and v)
     assert view["replies"][0]["text"] == "已安排电工明天维修。"
 
 

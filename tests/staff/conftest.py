@@ -21,6 +21,7 @@ from edge.app import create_app
 from edge.config import load_config
 from edge.runtime import RUNTIME, EdgeRuntime
 
+from ..device_kit import Residents
 from ..edge.conftest import provision
 
 T = TypeVar("T")
@@ -34,6 +35,7 @@ class ThreadedEdge:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.residents = Residents(self.url)  # the village's TVs, registered as each first sends something
         self._config = load_config(data_dir, listen=f"127.0.0.1:{self.port}", **overrides)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="staff-test-edge", daemon=True)

@@ -14,6 +14,7 @@ from aiohttp import web
 from deploy.local_processes import BIN
 from edge.runtime import RUNTIME
 from edge.staff.accounts import LOCK_S, MAX_FAILURES, LoginRefused, add_or_reset, authenticate
+from tests.device_kit import register_with
 
 from .conftest import PASSWORD, add_account, provision
 from .staff_http import login, page_csrf
@@ -117,13 +118,16 @@ async def test_a_lock_ends_after_its_time(staff_client: Any):
 
 
 async def test_the_pairing_code_refuses_a_bad_device_id_and_is_stable_per_device(staff_client: Any):
-    for query in ("", "?device_id=", "?device_id=" + "x" * 65, "?device_id=a%20b%2F..%2F"):
-        resp = await staff_client.get("/api/v1/pairing" + query)
+    one, two = await register_with(staff_client, "stb-1"), await register_with(staff_client, "stb-2")
+    for query in ("?device_id=", "?device_id=" + "x" * 65, "?device_id=a%20b%2F..%2F"):
+        resp = await staff_client.get("/api/v1/pairing" + query, headers=one.headers)
         body = await resp.json()
         assert resp.status == 400 and body["error"] == "bad_device_id" and body["detail"], query
-    first = await (await staff_client.get("/api/v1/pairing?device_id=stb-1")).json()
-    again = await (await staff_client.get("/api/v1/pairing?device_id=stb-1")).json()
-    other = await (await staff_client.get("/api/v1/pairing?device_id=stb-2")).json()
+    resp = await staff_client.get("/api/v1/pairing?device_id=stb-1")  # only the TV itself may ask for its code
+    assert resp.status == 401 and (await resp.json())["error"] == "device_token_required"
+    first = await (await staff_client.get("/api/v1/pairing?device_id=stb-1", headers=one.headers)).json()
+    again = await (await staff_client.get("/api/v1/pairing", headers=one.headers)).json()
+    other = await (await staff_client.get("/api/v1/pairing?device_id=stb-2", headers=two.headers)).json()
     assert first["code"] == again["code"] != other["code"] and first["code"].isdigit() and len(first["code"]) == 6
 
 

@@ -16,6 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from edge.streams import meetings
 from protocol import codec
 from tests.browser import save_screenshot
+from tests.device_kit import use_device
 from tests.integration.system import http, wait_for
 
 from .conftest import PASSWORD, ThreadedEdge, log_in
@@ -27,9 +28,7 @@ def wait_text(driver: webdriver.Chrome, css: str, text: str, timeout_s: float = 
 
 def submit_as_stb(edge: ThreadedEdge, device_id: str, kind: str, body: dict[str, Any]) -> str:
     sid = str(uuid.uuid4())
-    status, answer, _ = http("POST", edge.url + "/api/v1/submissions",
-                             {"id": sid, "kind": kind, "device_id": device_id, "body": body},
-                             headers={"X-Device-Id": device_id})
+    status, answer, _ = edge.residents.post({"id": sid, "kind": kind, "device_id": device_id, "body": body})
     assert status == 201, answer
     return sid
 
@@ -86,7 +85,7 @@ def test_a_submission_shows_in_the_inbox_and_a_local_reply_reaches_the_tv_within
     started = time.monotonic()
     browser.find_element(By.ID, "reply-button").click()
     view = wait_for("the reply in the TV's view", lambda: (
-        v := http("GET", f"{staff_edge.url}/api/v1/submissions/{sid}", headers={"X-Device-Id": "stb-kitchen"})[1]
+        v := staff_edge.residents.get(sid)[1]
     )["replies"] and v, timeout_s=2.0, every_s=0.05)
     elapsed = time.monotonic() - started
     print(f"local reply in the TV's view {elapsed:.3f} s after the click")  # for the report; -s shows it
@@ -94,7 +93,8 @@ def test_a_submission_shows_in_the_inbox_and_a_local_reply_reaches_the_tv_within
     assert view["state"] == "answered" and view["replies"][0]["text"] == "已通知电工，明天上午修好。"
     wait_text(browser, "#done", "居民在电视上马上就能看到")
     save_screenshot(browser, "staff-local-reply")
-    browser.get(f"{staff_edge.url}/tv/mine/{sid}?device=stb-kitchen")  # the TV app's own screen for it
+    use_device(browser, staff_edge.url, staff_edge.residents.tv("stb-kitchen").token)
+    browser.get(f"{staff_edge.url}/tv/mine/{sid}")  # the TV app's own screen for it
     assert "已通知电工，明天上午修好。" in browser.page_source
     replies = [op for op in up_ops(staff_edge) if op["kind"] == "local_reply"]
     assert len(replies) == 1 and replies[0]["body"]["submission_id"] == sid  # waiting to go up
@@ -169,9 +169,10 @@ def test_the_pairing_code_of_an_stb_pairs_it_and_its_later_submissions_carry_the
     staff_edge: ThreadedEdge, browser: webdriver.Chrome
 ):
     before = submit_as_stb(staff_edge, "stb-zhang", "feedback", {"text": "配对前"})
-    status, pairing, _ = http("GET", staff_edge.url + "/api/v1/pairing?device_id=stb-zhang")
+    zhang = staff_edge.residents.tv("stb-zhang").headers
+    status, pairing, _ = http("GET", staff_edge.url + "/api/v1/pairing?device_id=stb-zhang", headers=zhang)
     assert status == 200 and len(pairing["code"]) == 6
-    assert http("GET", staff_edge.url + "/api/v1/pairing?device_id=stb-zhang")[1]["code"] == pairing["code"]
+    assert http("GET", staff_edge.url + "/api/v1/pairing?device_id=stb-zhang", headers=zhang)[1]["code"] == pairing["code"]
 
     log_in(browser, staff_edge.url)
     wait_text(browser, "#whoami", "admin1")
@@ -202,7 +203,7 @@ def test_elderly_living_alone_without_a_checkin_today_are_listed_and_one_checkin
     wang = _add_household(browser, staff_edge.url, "王奶奶", elderly=True)
     li = _add_household(browser, staff_edge.url, "李爷爷", elderly=True)
     _add_household(browser, staff_edge.url, "赵家", elderly=False)
-    code = http("GET", staff_edge.url + "/api/v1/pairing?device_id=stb-wang")[1]["code"]
+    code = http("GET", staff_edge.url + "/api/v1/pairing", headers=staff_edge.residents.tv("stb-wang").headers)[1]["code"]
     _pair(browser, staff_edge.url, wang, code)
     wait_text(browser, "#done", "配对成功")
     submit_as_stb(staff_edge, "stb-other", "checkin", {"status": "ok"})  # someone else's check-in counts for nobody

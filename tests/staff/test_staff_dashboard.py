@@ -8,6 +8,7 @@ from typing import Any
 from edge.runtime import RUNTIME
 from edge.status import VERSION
 from edge.usb.activity import save_last_operation
+from tests.device_kit import register_with
 
 from .staff_http import login
 
@@ -39,10 +40,11 @@ async def test_the_dashboard_shows_the_last_usb_operation_once_there_was_one(sta
 
 async def test_submissions_waiting_for_the_line_are_counted_as_backlog(staff_client: Any):
     await login(staff_client)
+    stb = await register_with(staff_client, "stb-1")
     for i in range(3):
         body = {"id": f"00000000-0000-4000-8000-00000000000{i}", "kind": "feedback", "device_id": "stb-1",
                 "body": {"text": f"第{i}条"}}
-        assert (await staff_client.post("/api/v1/submissions", json=body)).status == 201
+        assert (await staff_client.post("/api/v1/submissions", json=body, headers=stb.headers)).status == 201
     data = await (await staff_client.get("/staff/api/dashboard")).json()
     assert data["line"]["queue_depth"] == 3 and data["line"]["up_pending"] == 3
     assert time.time() - data["time"] < 5

@@ -17,6 +17,7 @@ from selenium.webdriver.common.by import By
 
 from deploy.simulated_stb import SimulatedStb
 from tests.browser import save_screenshot
+from tests.device_kit import Residents
 from tests.integration.system import FAST_EDGE, System, build_system, http, wait_for
 
 from .conftest import add_account, log_in
@@ -48,8 +49,8 @@ def test_a_local_reply_made_with_the_line_down_shows_at_once_and_reaches_the_hub
 ):
     edge = system.edges["v1"].start()  # the hub is not running: the line is down
     sid = str(uuid.uuid4())
-    status, _, _ = http("POST", edge.url + "/api/v1/submissions",
-                        {"id": sid, "kind": "consultation", "device_id": "stb-9", "body": {"text": "医保怎么交？"}})
+    residents = Residents(edge.url)
+    status, _, _ = residents.post({"id": sid, "kind": "consultation", "device_id": "stb-9", "body": {"text": "医保怎么交？"}})
     assert status == 201
     log_in(browser, edge.url, user="admin-v1")
     wait_text(browser, "#whoami", "admin-v1")
@@ -57,7 +58,7 @@ def test_a_local_reply_made_with_the_line_down_shows_at_once_and_reaches_the_hub
     browser.find_element(By.ID, "reply-text").send_keys("请带身份证到村委会办理。")
     browser.find_element(By.ID, "reply-button").click()
     view = wait_for("the reply at the edge", lambda: (
-        v := http("GET", f"{edge.url}/api/v1/submissions/{sid}")[1])["replies"] and v, timeout_s=2.0, every_s=0.05)
+        v := residents.get(sid)[1])["replies"] and v, timeout_s=2.0, every_s=0.05)
     assert view["replies"][0]["text"] == "请带身份证到村委会办理。" and view["state"] == "answered"
     browser.get(f"{edge.url}/staff/inbox/{sid}")
     browser.find_element(By.ID, "handover-button").click()

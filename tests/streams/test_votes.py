@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from edge.streams import StreamRefused, close_vote, open_vote, schedule_meeting, tally
+from tests.device_kit import pair_with_new_household, register_with
 
 from .kit import eventually, viewers_session, village_with_hub
 
@@ -24,7 +25,8 @@ def vote(device: str, question_id: str, choice: Any) -> dict[str, Any]:
 
 async def test_fifty_households_vote_once_each_and_the_hub_tally_equals_the_edge_tally(aiohttp_client: Any,
                                                                                          tmp_path: Path) -> None:
-    village = await village_with_hub(aiohttp_client, tmp_path)
+    # Fifty TVs registering from one address (127.0.0.1) here; fifty homes would in the village.
+    village = await village_with_hub(aiohttp_client, tmp_path, device_registrations_per_hour=100)
     assert village.line is not None
     try:
         meeting = await schedule_meeting(village.streams, "村民代表大会", "修路方案表决")
@@ -35,12 +37,15 @@ async def test_fifty_households_vote_once_each_and_the_hub_tally_equals_the_edge
         assert shown["id"] == question["id"] and shown["choices"] == CHOICES and shown["open"] is True
 
         # Household i picks CHOICES[i % 3] by number on the remote (1-based); every fifth presses twice,
-        # changing its mind; every seventh sends the very same vote again (a retry).
+        # changing its mind; every seventh sends the very same vote again (a retry). Each household's TV is
+        # registered and paired first: votes count once per household.
         expected = {c: 0 for c in CHOICES}
         async with viewers_session() as session:
 
             async def household(i: int) -> None:
                 device = f"stb-{i:03d}"
+                tv = await register_with(session, device, url=f"{village.edge_url}/api/v1/devices")
+                await pair_with_new_household(village.streams.db, tv.device_id, f"{device} 户")
                 first = vote(device, question["id"], (i % 3) + 1)
                 final_choice = CHOICES[i % 3]
                 sends = [first]
@@ -51,7 +56,8 @@ async def test_fifty_households_vote_once_each_and_the_hub_tally_equals_the_edge
                     sends.append(first if len(sends) == 1 else sends[-1])
                 expected[final_choice] += 1
                 for sub in sends:
-                    async with session.post(f"{village.edge_url}/api/v1/submissions", json=sub) as resp:
+                    async with session.post(f"{village.edge_url}/api/v1/submissions", json=sub,
+                                            headers=tv.headers) as resp:
                         assert resp.status in (200, 201), await resp.text()
 
             await asyncio.gather(*(household(i) for i in range(HOUSEHOLDS)))
@@ -61,7 +67,10 @@ async def test_fifty_households_vote_once_each_and_the_hub_tally_equals_the_edge
         final = await close_vote(village.streams, question["id"])
         assert final["open"] is False and final["counts"] == expected
         # A vote after the close changes nothing, here or at the hub.
-        resp = await village.edge.post("/api/v1/submissions", json=vote("stb-late", question["id"], 1))
+        late = await register_with(village.edge, "stb-late")
+        await pair_with_new_household(village.streams.db, late.device_id, "后来的一户")
+        resp = await village.edge.post("/api/v1/submissions", json=vote("stb-late", question["id"], 1),
+                                       headers=late.headers)
         assert resp.status == 201
         assert (await tally(village.streams.db, question["id"]))["counts"] == expected
         assert (await (await village.edge.get(f"/api/v1/streams/{meeting.id}/vote")).json())["question"] is None

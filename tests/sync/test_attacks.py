@@ -20,6 +20,7 @@ from aiohttp import web
 from edge.box.provisioned import apply_bundle
 from hub.edge_revocation import revoke_edge
 from protocol import codec, compression
+from tests.device_kit import register_with
 from tests.hub.kit import HubKit, start_hub
 
 from .rig import Rig, build_rig, new_bundle
@@ -198,7 +199,8 @@ async def test_a_revoked_edge_key_is_refused_until_the_village_reenrolls_with_a_
     assert st["sync"]["key_revoked"] is True and st["sync"]["phase"] == "revoked"
     sub = {"id": "3f0c9a52-6f7e-4a53-9d55-0a1b2c3d4e5f", "kind": "feedback", "device_id": "stb-1",
            "body": {"text": "路灯坏了"}}
-    assert (await rig.edge.post("/api/v1/submissions", json=sub)).status == 201
+    stb = await register_with(rig.edge, "stb-1")
+    assert (await rig.edge.post("/api/v1/submissions", json=sub, headers=stb.headers)).status == 201
     await asyncio.sleep(1.0)
     assert await rig.kit.hub.store.get_submission(sub["id"]) is None  # refused while revoked
 

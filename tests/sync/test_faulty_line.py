@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 from deploy.local_processes import free_port
+from tests.device_kit import Residents
 from tests.integration.system import build_system, http, wait_for
 
 from .line_process import LineProcess
@@ -22,8 +23,8 @@ from .line_process import LineProcess
 FAULTS = ("--cut-mean", "300000", "--flip-mean", "400000", "--seed", "11")
 
 
-def _post(url: str, sub: dict) -> None:
-    status, body, _ = http("POST", url + "/api/v1/submissions", sub)
+def _post(residents: Residents, sub: dict) -> None:
+    status, body, _ = residents.post(sub)
     assert status in (200, 201), body
 
 
@@ -42,12 +43,13 @@ def test_submissions_and_notices_converge_exactly_over_a_cutting_flipping_line_w
         status, _ = system.admin("POST", "/api/v1/blobs", raw=blob, headers={"Content-Type": "application/octet-stream"})
         assert status == 201
         edge = system.edges["v1"].start()
+        residents = Residents(edge.url)
         subs = [{"id": str(uuid.uuid4()), "kind": "feedback", "device_id": f"stb-{i % 9}",
                  "body": {"text": f"第{i}条意见：村口路灯坏了。", "n": i}} for i in range(300)]
         titles = [f"通知{i:02d}" for i in range(20)]
         for phase in range(4):
             for sub in subs[phase * 75:(phase + 1) * 75]:
-                _post(edge.url, sub)
+                _post(residents, sub)
             for title in titles[phase * 5:(phase + 1) * 5]:
                 attach = [{"sha256": sha, "mime": "application/pdf"}] if title == "通知00" else None
                 system.publish(title, "city", attachments=attach)

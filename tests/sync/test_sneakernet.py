@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 
 from deploy.local_processes import free_port, run_command
+from tests.device_kit import Residents
 from tests.integration.system import build_system, http, wait_for
 
 from .line_process import LineProcess
@@ -28,8 +29,9 @@ def test_a_stick_carries_submissions_up_and_replies_down_and_the_line_then_resen
 
         subs = [{"id": str(uuid.uuid4()), "kind": "feedback", "device_id": "stb-1", "body": {"text": f"意见{i}"}}
                 for i in range(5)]
+        residents = Residents(edge.url)
         for sub in subs:
-            assert http("POST", edge.url + "/api/v1/submissions", sub)[0] == 201
+            assert residents.post(sub)[0] == 201
         stick = tmp_path / "stick"
         stick.mkdir()
         run_command("village-edge", "sync", "export", "--data", str(system.edge_dir("v1")), "--to", str(stick))
@@ -44,9 +46,9 @@ def test_a_stick_carries_submissions_up_and_replies_down_and_the_line_then_resen
         assert len(system.hub_submissions("v1")) == 5
 
         run_command("village-edge", "sync", "import", "--data", str(system.edge_dir("v1")), str(stick))
-        view = http("GET", f"{edge.url}/api/v1/submissions/{subs[0]['id']}")[1]
+        view = residents.get(subs[0]["id"])[1]
         assert view["state"] == "answered" and view["replies"][0]["text"] == "已派人处理。"
-        assert http("GET", f"{edge.url}/api/v1/submissions/{subs[1]['id']}")[1]["state"] == "delivered"
+        assert residents.get(subs[1]["id"])[1]["state"] == "delivered"
         assert _status(edge.url)["sync"]["backlog"]["up_records"] == 0
 
         hub_log = system.hub_dir / "hub.log"

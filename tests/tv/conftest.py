@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
 
+from tests.device_kit import TOKEN_HEADER
 from tests.integration.system import System, build_system, http, wait_for
 
 QUOTA = 1_600_000  # small, so the cache test fills it: 700 KiB pinned and room for two 400 KiB videos
@@ -19,7 +21,9 @@ def tv_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     base: Path = tmp_path_factory.mktemp("tv")
     system = build_system(base, ["v1"])
     config = system.edge_dir("v1") / "config.toml"
-    config.write_text(config.read_text() + f"content_quota_bytes = {QUOTA}\nalert_check_s = 0.2\n")
+    # Every test's fresh browser registers a TV from 127.0.0.1: more than one address may in production.
+    config.write_text(config.read_text() + f"content_quota_bytes = {QUOTA}\nalert_check_s = 0.2\n"
+                      "device_registrations_per_hour = 1000\n")
     try:
         system.hub.start(ready_path="/api/v1/trust")
         system.edges["v1"].start()
@@ -55,3 +59,11 @@ def withdraw_and_wait(system: System, notice_id: str) -> None:
         return status == 200 and all(n["id"] != notice_id for n in body["notices"])
 
     wait_for(f"notice {notice_id} withdrawn at the edge", gone, timeout_s=20)
+
+
+def device_headers(driver: webdriver.Chrome) -> dict[str, str]:
+    """The token the TV app in this browser keeps in its cookie, as a header for the test's own requests."""
+    cookie = driver.get_cookie("device_token")
+    assert cookie, "the TV app has not registered in this browser"
+    return {TOKEN_HEADER: cookie["value"]}
+

@@ -103,7 +103,9 @@ class Remote:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
-                if self.page() == name and self.driver.execute_script("return !!(window.TV && TV.focused && TV.focused());"):
+                # TV.token: the page's device is registered (a first visit registers and reloads at once).
+                if self.page() == name and self.driver.execute_script(
+                        "return !!(window.TV && TV.focused && TV.focused() && TV.token);"):
                     return
             except Exception:  # noqa: BLE001 - the page is being replaced; ask again
                 pass

@@ -9,6 +9,7 @@ import time
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.device_kit import register, use_device
 from tests.integration.system import System, http, wait_for
 
 from .conftest import edge_url, withdraw_and_wait
@@ -16,12 +17,16 @@ from .remote import Remote, tv_viewport
 from .rules import check_screen
 
 
-def _ack_everything(system: System, device: str) -> None:
-    """Start from a clean screen: alerts of earlier tests in this module are acknowledged for this device."""
-    status, body, _ = http("GET", f"{edge_url(system)}/api/v1/alerts?device={device}")
+def _ack_everything(system: System, device: str) -> str:
+    """Register the TV and start from a clean screen: alerts of earlier tests are acknowledged for this device.
+    Returns its token."""
+    tv = register(edge_url(system), device)
+    status, body, _ = http("GET", f"{edge_url(system)}/api/v1/alerts?device={device}", headers=tv.headers)
     assert status == 200
     for alert in body["alerts"]:
-        assert http("POST", f"{edge_url(system)}/api/v1/alerts/{alert['id']}/ack", {"device_id": device})[0] == 200
+        assert http("POST", f"{edge_url(system)}/api/v1/alerts/{alert['id']}/ack", {"device_id": device},
+                    headers=tv.headers)[0] == 200
+    return tv.token
 
 
 def _alert_showing(driver) -> str:
@@ -39,7 +44,7 @@ def _log_rows(system: System, notice_id: str) -> list[tuple[str, str, str | None
 def test_an_emergency_from_the_hub_interrupts_an_open_page_within_5_s_and_goes_away_with_ok(
         browser, tv_system: System, transport: str, middleware: str, request: pytest.FixtureRequest):
     device = f"stb-alert-{transport}"
-    _ack_everything(tv_system, device)
+    use_device(browser, edge_url(tv_system), _ack_everything(tv_system, device))
     tv_viewport(browser)
     browser.get(f"{edge_url(tv_system)}/tv/area/community?device={device}&mw={middleware}&alerts={transport}")
     remote = Remote(browser, middleware)
@@ -87,6 +92,10 @@ def test_the_alert_routes_refuse_bad_input_with_a_clear_error(tv_system: System)
     status, body, _ = http("GET", base + "/api/v1/alerts/wait?device=stb-1&version=soon")
     assert status == 400 and body["error"] == "bad_version"
     status, body, _ = http("POST", base + "/api/v1/alerts/no-such-notice/ack", {"device_id": "stb-1"})
+    assert status == 401 and body["error"] == "device_token_required"
+    tv = register(base)
+    status, body, _ = http("POST", base + "/api/v1/alerts/no-such-notice/ack", {"device_id": tv.device_id},
+                           headers=tv.headers)
     assert status == 404 and body["error"] == "not_an_alert"
     status, body, _ = http("POST", base + "/api/v1/alerts/x/ack", raw=b"{not json", headers={"Content-Type": "application/json"})
     assert status == 400 and "error" in body
@@ -94,5 +103,6 @@ def test_the_alert_routes_refuse_bad_input_with_a_clear_error(tv_system: System)
     assert status == 413 and "error" in body
     normal = tv_system.publish("普通通知不是警报", "city")
     wait_for("the notice", lambda: http("GET", base + "/api/v1/notices")[1]["notices"])
-    status, body, _ = http("POST", f"{base}/api/v1/alerts/{normal}/ack", {"device_id": "stb-1"})
+    status, body, _ = http("POST", f"{base}/api/v1/alerts/{normal}/ack", {"device_id": tv.device_id},
+                           headers=tv.headers)
     assert status == 404

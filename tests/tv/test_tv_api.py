@@ -17,6 +17,7 @@ from edge.residents.my_submissions import device_submissions
 from edge.runtime import RUNTIME
 from edge.tv.keymaps import KEYMAPS, keymap_for
 from edge.tv.render import TEXTS
+from tests.device_kit import register_with
 from tests.edge.conftest import provision
 from tests.staff.catalog_checks import check_catalogs
 
@@ -27,7 +28,8 @@ TV_DIR = Path(__file__).resolve().parents[2] / "edge" / "tv"
 async def edge(aiohttp_client, tmp_path: Path):
     data = tmp_path / "edge"
     provision(data)
-    return await aiohttp_client(create_app(load_config(data, mdns=False, backoff_max_s=1.0)))
+    return await aiohttp_client(create_app(load_config(data, mdns=False, backoff_max_s=1.0,
+                                                       device_registrations_per_hour=1000)))
 
 
 def _feedback(device: str, text: str) -> dict:
@@ -35,13 +37,15 @@ def _feedback(device: str, text: str) -> dict:
 
 
 async def test_my_submissions_lists_only_this_devices_newest_first_with_state_and_rating(edge):
+    a, b = await register_with(edge, "stb-a"), await register_with(edge, "stb-b")
     mine = [_feedback("stb-a", f"意见{i}") for i in range(3)]
-    for sub in [*mine, _feedback("stb-b", "别人的意见")]:
-        assert (await edge.post("/api/v1/submissions", json=sub)).status == 201
+    for sub in mine:
+        assert (await edge.post("/api/v1/submissions", json=sub, headers=a.headers)).status == 201
+    assert (await edge.post("/api/v1/submissions", json=_feedback("stb-b", "别人的意见"), headers=b.headers)).status == 201
     rating = {"id": str(uuid.uuid4()), "kind": "rating", "device_id": "stb-a",
               "body": {"submission_id": mine[0]["id"], "score": 5}}
-    assert (await edge.post("/api/v1/submissions", json=rating)).status == 201
-    resp = await edge.get("/api/v1/submissions?device_id=stb-a")
+    assert (await edge.post("/api/v1/submissions", json=rating, headers=a.headers)).status == 201
+    resp = await edge.get("/api/v1/submissions?device_id=stb-a", headers=a.headers)
     assert resp.status == 200
     listed = (await resp.json())["submissions"]
     assert [s["id"] for s in listed if s["kind"] == "feedback"] == [m["id"] for m in reversed(mine)]
@@ -50,8 +54,9 @@ async def test_my_submissions_lists_only_this_devices_newest_first_with_state_an
 
 
 async def test_my_submissions_pages_with_a_cursor(edge):
+    p = await register_with(edge, "stb-p")
     for i in range(5):
-        assert (await edge.post("/api/v1/submissions", json=_feedback("stb-p", f"第{i}条"))).status == 201
+        assert (await edge.post("/api/v1/submissions", json=_feedback("stb-p", f"第{i}条"), headers=p.headers)).status == 201
     db = edge.app[RUNTIME].db
     first, cursor = await device_submissions(db, "stb-p", limit=3)
     rest, end = await device_submissions(db, "stb-p", cursor=cursor, limit=3)
@@ -59,11 +64,13 @@ async def test_my_submissions_pages_with_a_cursor(edge):
     assert {s["id"] for s in first}.isdisjoint({s["id"] for s in rest})
 
 
-@pytest.mark.parametrize("query,code", [("", "bad_device"), ("?device_id=" + "x" * 65, "bad_device"),
-                                        ("?device_id=a%20b", "bad_device"), ("?device_id=stb-1&cursor=nonsense", "bad_cursor")])
-async def test_my_submissions_refuses_bad_input_clearly(edge, query, code):
-    resp = await edge.get("/api/v1/submissions" + query)
-    assert resp.status == 400
+@pytest.mark.parametrize("query,status,code", [
+    ("", 401, "device_token_required"), ("?device_id=" + "x" * 65, 400, "bad_device"),
+    ("?device_id=a%20b", 400, "bad_device"), ("?device_id=stb-1&cursor=nonsense", 400, "bad_cursor")])
+async def test_my_submissions_refuses_bad_input_clearly(edge, query, status, code):
+    stb = await register_with(edge, "stb-1")
+    resp = await edge.get("/api/v1/submissions" + query, headers=stb.headers if query else {})
+    assert resp.status == status
     body = await resp.json()
     assert body["error"] == code and body["detail"]
 
@@ -71,6 +78,9 @@ async def test_my_submissions_refuses_bad_input_clearly(edge, query, code):
 async def test_the_key_map_comes_from_the_url_then_the_cookie_then_the_device_table(edge):
     page = await (await edge.get("/tv/?mw=iPanel&device=stb-k")).text()
     assert '"middleware": "ipanel"' in page and '"back": [340]' in page and '"up": [1]' in page
+    assert '"deviceHint": "stb-k"' in page and '"token": ""' in page  # the page's script registers with the hint
+    stb = await register_with(edge, "stb-k")
+    edge.session.cookie_jar.update_cookies({"device_token": stb.token})
     page = await (await edge.get("/tv/")).text()  # the cookie remembers
     assert '"middleware": "ipanel"' in page and '"device": "stb-k"' in page
     edge.session.cookie_jar.clear()
@@ -81,12 +91,17 @@ async def test_the_key_map_comes_from_the_url_then_the_cookie_then_the_device_ta
     assert '"middleware": "hbbtv"' in page and '"back": [461]' in page
 
 
-async def test_a_new_browser_gets_a_device_id_once_and_keeps_it(edge):
-    resp = await edge.get("/tv/")
-    device = resp.cookies["device"].value
-    assert re.fullmatch(r"tv-[0-9a-f]{12}", device)
-    again = await edge.get("/tv/settings")
-    assert "device" not in again.cookies and device in await again.text()
+async def test_a_page_acts_as_the_device_whose_token_its_cookie_holds_and_no_other(edge):
+    resp = await edge.get("/tv/?device=stb-x")
+    assert '"device": ""' in await resp.text() and "device" not in resp.cookies  # not registered: nobody yet
+    stb = await register_with(edge)
+    assert re.fullmatch(r"tv-[0-9a-f]{16}", stb.device_id)
+    edge.session.cookie_jar.update_cookies({"device_token": stb.token})
+    page = await (await edge.get("/tv/settings?device=stb-x")).text()
+    assert f'"device": "{stb.device_id}"' in page and "stb-x" not in page.split('"deviceHint"')[0]
+    edge.session.cookie_jar.update_cookies({"device_token": "not-a-token-this-box-issued", "device": stb.device_id})
+    page = await (await edge.get("/tv/mine")).text()
+    assert '"device": ""' in page  # the old id cookie proves nothing
 
 
 async def test_settings_switch_language_and_larger_text(edge):

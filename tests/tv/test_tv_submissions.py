@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from tests.browser import save_screenshot as save_screenshot_of
 from tests.integration.system import System, http, wait_for
 
-from .conftest import edge_url
+from .conftest import device_headers, edge_url
 from .remote import Remote, tv_viewport
 from .rules import check_screen
 
@@ -113,7 +113,8 @@ def test_the_daily_check_in_is_one_press_from_home_and_reaches_the_hub_once(brow
     assert "今天已签到" in browser.find_element(By.ID, "checkin").text
     remote.walk_to("checkin")
     remote.ok()
-    status, body, _ = http("GET", f"{edge_url(tv_system)}/api/v1/submissions?device_id={device}")
+    status, body, _ = http("GET", f"{edge_url(tv_system)}/api/v1/submissions?device_id={device}",
+                           headers=device_headers(browser))
     assert status == 200 and [s["kind"] for s in body["submissions"]] == ["checkin"]
 
 
@@ -162,7 +163,8 @@ def test_english_is_one_setting_away_and_chinese_comes_back(browser, tv_system: 
     wait_for("English", lambda: "Language" in _text(browser), timeout_s=10)
     remote.wait_page("settings")
     code = wait_for("the pairing code", lambda: re.search(r"Household pairing code: (\S+)", _text(browser)))
-    status, body, _ = http("GET", f"{edge_url(tv_system)}/api/v1/pairing?device_id=stb-lang")
+    status, body, _ = http("GET", f"{edge_url(tv_system)}/api/v1/pairing?device_id=stb-lang",
+                           headers=device_headers(browser))
     assert status == 200 and body["code"] == code.group(1)
     check_screen(browser, "tv-settings-english")
     remote.back()
@@ -176,17 +178,24 @@ def test_english_is_one_setting_away_and_chinese_comes_back(browser, tv_system: 
     wait_for("Chinese again", lambda: "语言" in _text(browser), timeout_s=10)
 
 
-def test_a_tv_without_a_device_id_gets_one_and_keeps_it_when_the_cookie_is_lost(browser, tv_system: System):
+def test_a_tv_without_a_device_id_registers_once_and_keeps_its_identity_when_the_cookie_is_lost(
+        browser, tv_system: System):
     browser.get(f"{edge_url(tv_system)}/tv/")
     remote = Remote(browser)
     remote.wait_page("home")
     first = browser.execute_script("return TV.device")
-    assert re.fullmatch(r"tv-[0-9a-f]{12}", first)
+    token = device_headers(browser)
+    assert re.fullmatch(r"tv-[0-9a-f]{16}", first)
+    assert browser.execute_script("return localStorage.getItem('device-token')") == browser.get_cookie("device_token")["value"]
     browser.delete_all_cookies()  # some STBs lose cookies on a power cut; localStorage survives
     browser.refresh()
-    wait_for("the same device id", lambda: browser.execute_script("return window.TV && TV.device") == first,
+    wait_for("the same device", lambda: browser.execute_script("return window.TV && TV.token && TV.device") == first,
              timeout_s=10)
-    assert browser.get_cookie("device")["value"] == first
+    assert device_headers(browser) == token
+    # A portal's ?device= does not turn a registered TV into another one.
+    browser.get(f"{edge_url(tv_system)}/tv/?device=stb-someone-else")
+    remote.wait_page("home")
+    assert browser.execute_script("return TV.device") == first
 
 
 @pytest.mark.parametrize("form,kind,body", [
@@ -205,5 +214,6 @@ def test_each_form_sends_what_the_edge_accepts(browser, tv_system: System, form:
     remote.walk_to("submit")
     remote.ok()
     remote.wait_page("submission")
-    status, listed, _ = http("GET", f"{edge_url(tv_system)}/api/v1/submissions?device_id={device}")
+    status, listed, _ = http("GET", f"{edge_url(tv_system)}/api/v1/submissions?device_id={device}",
+                             headers=device_headers(browser))
     assert status == 200 and [(s["kind"], s["body"]) for s in listed["submissions"]] == [(kind, body)]

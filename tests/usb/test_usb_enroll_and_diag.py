@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy.local_processes import BIN
+from tests.device_kit import Residents
 from tests.integration.system import http, wait_for
 
 from .conftest import Field, needs_loop
@@ -60,7 +61,7 @@ def test_a_box_provisioned_offline_is_enrolled_from_its_receipt_and_then_syncs(f
     wait_for("the notice arrives", lambda: any(
         n["title"] == "线路恢复后的通知" for n in http("GET", edge.url + "/api/v1/notices")[1]["notices"]), timeout_s=30)
     sub = {"id": str(uuid.uuid4()), "kind": "feedback", "device_id": "stb-1", "body": {"text": "线路好了"}}
-    assert http("POST", edge.url + "/api/v1/submissions", sub)[0] == 201
+    assert Residents(edge.url).post(sub)[0] == 201
     wait_for("the submission at the hub", lambda: any(s["id"] == sub["id"] for s in field.system.hub_submissions("v1")),
              timeout_s=30)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy.local_processes import BIN
+from tests.device_kit import Residents
 from tests.integration.system import http, wait_for
 
 from .conftest import Field, needs_loop
@@ -49,9 +50,10 @@ def test_a_sync_folder_on_a_stick_carries_submissions_up_and_notices_down_withou
     assert hub("enroll", "import", "--data", str(field.hub_dir), str(setup)).returncode == 0
 
     ids = [str(uuid.uuid4()) for _ in range(3)]
+    residents = Residents(edge.url)
     for sid in ids:
         body = {"id": sid, "kind": "feedback", "device_id": "stb-1", "body": {"text": "路灯坏了"}}
-        assert http("POST", edge.url + "/api/v1/submissions", body)[0] == 201
+        assert residents.post(body)[0] == 201
 
     stick = make_fat_image(tmp_path / "sync.img", {"VILLAGENET/sync/README.txt": "同步用".encode()})
     last = insert(edge.url, edge.proc.pid, stick)
@@ -71,4 +73,4 @@ def test_a_sync_folder_on_a_stick_carries_submissions_up_and_notices_down_withou
     assert sync.get("result") == "applied" and sync["down_applied"] >= 1 and sync["up_acked"] == 3, str(sync)
     titles = {n["title"] for n in http("GET", edge.url + "/api/v1/notices")[1]["notices"]}
     assert "走村串户送来的通知" in titles
-    assert all(http("GET", f"{edge.url}/api/v1/submissions/{sid}")[1]["state"] == "delivered" for sid in ids)
+    assert all(residents.get(sid)[1]["state"] == "delivered" for sid in ids)

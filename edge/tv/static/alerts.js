@@ -6,7 +6,8 @@
   var acked = {};
   var showing = null;
   var focusBefore = null;
-  var q = '?device=' + encodeURIComponent(TV.device);
+  /* The token (header, or the cookie for an event stream) says whose acknowledgements to leave out. */
+  var q = '?device=' + encodeURIComponent(TV.device);  /* empty before the first registration */
   var source = null;   /* the open event stream or held request, closed when the page goes: a browser has */
   var held = null;     /* only six connections per box, and pages kept for "back" would use them all up */
   var leaving = false;

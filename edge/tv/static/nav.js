@@ -217,7 +217,9 @@
     }
     xhr.open(method, url, true);
     /* Only an identified STB says who it is: a phone must not count as a set-top box in the status. */
-    if (TV.middleware !== 'standard') { xhr.setRequestHeader('X-Device-Id', TV.device); }
+    if (TV.middleware !== 'standard' && TV.device) { xhr.setRequestHeader('X-Device-Id', TV.device); }
+    /* The token proves it: the box answers this device's submissions, votes and acknowledgements only with it. */
+    if (TV.token) { xhr.setRequestHeader('X-Device-Token', TV.token); }
     if (body !== null) { xhr.setRequestHeader('Content-Type', 'application/json'); }
     xhr.onreadystatechange = function () { if (xhr.readyState === 4) { finish(xhr.status, xhr.responseText); } };
     var timer = setTimeout(function () { try { xhr.abort(); } catch (e) { /* gone */ } finish(0, ''); },
@@ -246,22 +248,48 @@
     return s;
   };
 
-  /* The device id is kept in localStorage too: a cleared cookie must not make a new device of the same TV. */
-  function keepDeviceId() {
+  /* Who this TV is: the box issues an id and a secret token at the first start (POST /api/v1/devices), and the
+     page keeps the token in a cookie (which the box reads when it draws a page) and in localStorage, so a
+     cleared cookie does not make a new device of the same TV. An STB portal's ?device= only names the first
+     registration. Each reload below happens at most once per session, so a browser without cookies cannot loop. */
+  function storage(name, value) {
     try {
-      var stored = window.localStorage.getItem('device');
-      if (stored && stored !== TV.device && !TV.deviceFromUrl && !window.sessionStorage.getItem('device-restored')) {
-        window.sessionStorage.setItem('device-restored', '1');
-        document.cookie = 'device=' + encodeURIComponent(stored) + '; path=/; max-age=315360000';
-        location.reload();
-        return;
-      }
-      window.localStorage.setItem('device', TV.device);
+      if (value === undefined) { return window.localStorage.getItem(name); }
+      window.localStorage.setItem(name, value);
     } catch (e) { /* no storage: the cookie alone keeps it */ }
+    return null;
+  }
+  function once(name, value) {
+    try {
+      if (window.sessionStorage.getItem(name) === value) { return false; }
+      window.sessionStorage.setItem(name, value);
+    } catch (e) { return false; }
+    return true;
+  }
+  function useToken(token) {
+    document.cookie = 'device_token=' + encodeURIComponent(token) + '; path=/; max-age=315360000; samesite=lax';
+    location.reload();
+  }
+  function keepDevice() {
+    if (TV.token) {
+      storage('device-token', TV.token);
+      storage('device', TV.device);
+      return;
+    }
+    var stored = storage('device-token');
+    if (stored && once('device-restored', stored)) { useToken(stored); return; }
+    if (!once('device-registered', '1')) { return; }
+    TV.request('POST', '/api/v1/devices', { mw: TV.middleware, device_id: TV.deviceHint }, function (status, data) {
+      if (status === 201 && data && data.token) {
+        storage('device-token', data.token);
+        storage('device', data.device_id);
+        useToken(data.token);
+      }
+    });
   }
 
   document.onkeydown = onKey;
   if (document.addEventListener) { document.addEventListener('click', onClick, false); }
-  keepDeviceId();
+  keepDevice();
   focusStart();
 }());

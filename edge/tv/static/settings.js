@@ -1,7 +1,8 @@
 /* Settings: the household pairing code, when this box offers pairing (an honest sentence otherwise). */
 (function () {
   var TV = window.TV;
-  TV.request('GET', '/api/v1/pairing?device_id=' + encodeURIComponent(TV.device), null, function (status, data) {
+  if (!TV.token) { return; }  /* not registered yet: the page registers and reloads */
+  TV.request('GET', '/api/v1/pairing', null, function (status, data) {
     if (status === 200 && data && data.code) {
       var el = document.getElementById('pairing');
       el.innerHTML = '';

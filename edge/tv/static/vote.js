@@ -14,10 +14,12 @@
     if (!question || sending || n < 1 || n > question.choices.length) { return; }
     sending = true;
     var body = { id: TV.uuid(), kind: 'vote', device_id: TV.device, body: { question_id: question.id, choice: n } };
-    TV.request('POST', '/api/v1/submissions', body, function (status) {
+    TV.request('POST', '/api/v1/submissions', body, function (status, data) {
       sending = false;
       if (status === 200 || status === 201) {
         setText(byId('vote-status'), TV.text('vote.sent', { label: question.choices[n - 1] }));
+      } else if (status === 403 && data && data.error === 'not_paired') {
+        setText(byId('vote-status'), TV.text('vote.not_paired'));
       } else {
         setText(byId('vote-status'), TV.text('vote.failed'));
       }
