@@ -34,7 +34,8 @@ def registry(request: web.Request) -> DeviceRegistry:
     return request.app[DEVICE_REGISTRY]
 
 
-def _token(request: web.Request) -> str | None:
+def request_token(request: web.Request) -> str | None:
+    """The token the request carries: the header, or for a read the cookie."""
     token = request.headers.get(TOKEN_HEADER)
     if token is None and request.method in ("GET", "HEAD"):
         token = request.cookies.get(TOKEN_COOKIE)
@@ -43,7 +44,7 @@ def _token(request: web.Request) -> str | None:
 
 def calling_device(request: web.Request) -> Device | None:
     """The device whose token the request carries, None without one; a token this box never issued is a 401."""
-    token = _token(request)
+    token = request_token(request)
     if not token:
         return None
     device = registry(request).identify(token)

@@ -17,6 +17,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
+import aiosqlite
+
 from edge.errors import Refused
 from edge.lan.mdns_txt import clean_text, normalize_device_id
 from protocol.database import Database
@@ -77,18 +79,18 @@ class DeviceRegistry:
             return None
         return self._by_hash.get(token_hash(token))
 
-    async def _claimable(self, wanted: str | None) -> bool:
+    async def _claimable(self, conn: aiosqlite.Connection, wanted: str) -> bool:
         """A portal's hint names a first registration only: an id this box has never seen in any role.
 
         An id with earlier submissions or a pairing (a TV from before identities existed) is not handed to whoever
         asks first: that would give its history, phone numbers included, to any host that read its mDNS record.
+        Asked inside the registration's write transaction, so two registrations with one hint cannot both pass.
         """
-        if wanted is None or wanted in self._ids:
-            return False
-        for sql in ("SELECT 1 FROM submissions WHERE device_id = ? LIMIT 1",
+        for sql in ("SELECT 1 FROM devices WHERE id = ?", "SELECT 1 FROM submissions WHERE device_id = ? LIMIT 1",
                     "SELECT 1 FROM household_devices WHERE device_id = ?"):
-            if await self.db.fetchvalue(sql, (wanted,)) is not None:
-                return False
+            async with conn.execute(sql, (wanted,)) as cur:
+                if await cur.fetchone() is not None:
+                    return False
         return True
 
     async def register(self, address: str | None, model: str = "", middleware: str = "",
@@ -100,10 +102,12 @@ class DeviceRegistry:
                 raise Refused(503, "too_many_devices", "这台设备登记的电视和手机太多了，请联系村里的工作人员。"
                               " This box has registered too many devices; ask the village staff.")
         wanted = normalize_device_id(wanted_id)
-        device_id = wanted if await self._claimable(wanted) else None
         token = secrets.token_urlsafe(32)
-        device = Device(device_id or f"tv-{secrets.token_hex(8)}", token_hash(token))
         async with self.db.write() as conn:
+            device_id = f"tv-{secrets.token_hex(8)}"
+            if wanted is not None and await self._claimable(conn, wanted):
+                device_id = wanted
+            device = Device(device_id, token_hash(token))
             await conn.execute(
                 "INSERT INTO devices (id, token_hash, model, middleware, address, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",

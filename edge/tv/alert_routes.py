@@ -17,7 +17,7 @@ from edge.lan.discovery import normalize_device_id
 from edge.notices.alerts import AlertBoard, acknowledge, note_shown, pending_alerts
 from protocol.http_errors import read_json
 
-from ..api_devices import calling_device, device_acting_as
+from ..api_devices import device_acting_as, registry, request_token
 from ..errors import Refused
 from ..runtime import RUNTIME
 
@@ -34,12 +34,15 @@ def _device(value: Any) -> str:
 
 
 def _reader(request: web.Request) -> str | None:
-    """Whose acknowledgements to leave out: the token's device (which `?device=` may name, never another)."""
+    """Whose acknowledgements to leave out: the token's device (which `?device=` may name, never another).
+
+    A token this box does not know counts as none: a TV whose identity was lost (a reset box) still gets every
+    alert instead of a refusal its page would retry forever.
+    """
     named = request.query.get("device") or None  # empty: a page that has not registered yet
     if named is not None:
         _device(named)
-    device = calling_device(request)
-    if device is None:
+    if registry(request).identify(request_token(request)) is None:
         return None
     return device_acting_as(request, named).device_id
 

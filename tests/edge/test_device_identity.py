@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from deploy.simulated_stb import SimulatedStb
 from edge.api_devices import DEVICE_REGISTRY
 from edge.app import create_app
 from edge.config import load_config
@@ -204,3 +205,28 @@ async def test_one_address_may_register_only_so_many_devices(aiohttp_client: Any
     resp = await client.post("/api/v1/devices", json={})
     await refused(resp, 429, "too_many_registrations")
     assert dump(edge_dir) == before
+
+
+async def test_two_registrations_with_the_same_hint_at_once_give_it_to_one_of_them(edge_client: Any) -> None:
+    answers = await asyncio.gather(*(edge_client.post("/api/v1/devices", json={"device_id": "stb-twin"})
+                                     for _ in range(2)))
+    assert [a.status for a in answers] == [201, 201]
+    ids = sorted([(await a.json())["device_id"] for a in answers])
+    assert ids.count("stb-twin") == 1 and len(set(ids)) == 2
+
+
+async def test_a_tv_whose_token_the_box_forgot_still_gets_every_emergency(edge_client: Any) -> None:
+    await _emergency(edge_client, "n-storm")
+    for path in ("/api/v1/alerts", "/api/v1/alerts?device=stb-lost"):
+        resp = await edge_client.get(path, headers={"X-Device-Token": "issued-by-a-box-since-reset"})
+        assert resp.status == 200 and [a["id"] for a in (await resp.json())["alerts"]] == ["n-storm"]
+
+
+async def test_the_simulated_stb_registers_and_its_feedback_is_accepted_under_its_token(edge_client: Any) -> None:
+    stb = SimulatedStb("sim-stb-01")
+    stats = await stb.run_resident(str(edge_client.make_url("")).rstrip("/"), asyncio.Event(),
+                                   feedback_every_s=0.3, poll_every_s=0.1, max_feedback=2, max_duration_s=3.0)
+    assert stats.errors == 0 and stats.feedback_sent == 2
+    assert stb.device_id == "sim-stb-01" and stb.token
+    mine = await (await edge_client.get("/api/v1/submissions", headers={"X-Device-Token": stb.token})).json()
+    assert [s["kind"] for s in mine["submissions"]] == ["feedback", "feedback"]
