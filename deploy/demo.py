@@ -1,7 +1,10 @@
-"""`make demo`: a hub, two provisioned village edges and five simulated STBs on 127.0.0.1, with Chinese samples.
+"""`make demo`: a hub for a whole city (14 towns, 85 villages, units, officials at each level), two provisioned
+village edges and five simulated STBs on 127.0.0.1, with Chinese samples.
 
-Runs the real commands as child processes (as a deployment would), loads the samples through the hub's admin API,
-prints the URLs and runs until Ctrl-C.
+Runs the real commands as child processes (as a deployment would): the org sheet goes in with `org import`, the
+officials with `user add`; the samples go through the hub's API (published ones with the admin token, one notice
+drafted by the town editor and waiting in the town reviewer's queue). Prints the URLs and the officials' logins
+and runs until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ import urllib.request
 from pathlib import Path
 
 from .local_processes import Service, edge_service, free_port, hub_service, run_command
-from .sample_content import SAMPLE_NOTICES
+from .sample_city import DEMO_PASSWORD, EDGE_TOWN, EDGE_VILLAGES, OFFICIALS, write_org_sheet
+from .sample_content import REVIEW_SAMPLE, SAMPLE_NOTICES
 from .simulated_stb import SimulatedStb
 
-VILLAGES = [("dongshan", "东山村"), ("xishan", "西山村")]
-TOWN = "qingxi"
+VILLAGES = EDGE_VILLAGES
+TOWN = EDGE_TOWN
 # A demo-only login for each village's staff page, printed with the URLs.
 STAFF_USER = "cunwei"
 STAFF_PASSWORD = "demo-2026"
@@ -37,11 +41,10 @@ def _port(preferred: int) -> int:
             return free_port()
 
 
-def _admin(hub_url: str, token: str, path: str, payload: dict) -> dict:
-    req = urllib.request.Request(
-        hub_url + path, data=json.dumps(payload).encode(), method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
+def _post(hub_url: str, token: str | None, path: str, payload: dict) -> dict:
+    """POST JSON with a bearer token (the admin token, or an official's from /api/v1/login)."""
+    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+    req = urllib.request.Request(hub_url + path, data=json.dumps(payload).encode(), method="POST", headers=headers)
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read())
 
@@ -52,12 +55,16 @@ def set_up(base: Path) -> tuple[Service, list[Service], str]:
     hub_dir = base / "hub"
     hub_port = _port(8700)
     run_command("village-hub", "init", "--data", str(hub_dir), "--name", "示范市农村社区公共服务平台")
+    edge_ports = {vid: _port(8601 + i) for i, (vid, _name) in enumerate(VILLAGES)}
+    sheet = write_org_sheet(base / "org.csv", {vid: f"http://127.0.0.1:{port}" for vid, port in edge_ports.items()})
+    run_command("village-hub", "org", "import", "--data", str(hub_dir), str(sheet))
+    for user, name, roles, scope, _what in OFFICIALS:
+        run_command("village-hub", "user", "add", "--data", str(hub_dir), "--user", user, "--role", roles,
+                    "--scope", scope, "--name", name, stdin=DEMO_PASSWORD + "\n")
     edges: list[Service] = []
-    for i, (vid, name) in enumerate(VILLAGES):
-        edge_port = _port(8601 + i)
+    for vid, _name in VILLAGES:
+        edge_port = edge_ports[vid]
         edge_dir = base / f"edge-{vid}"
-        run_command("village-hub", "village", "add", "--data", str(hub_dir), "--id", vid, "--name", name,
-                    "--town", TOWN, "--edge-url", f"http://127.0.0.1:{edge_port}")
         bundle = base / f"{vid}.vnb"
         run_command("village-provision", "make", "--hub-data", str(hub_dir), "--village", vid,
                     "--hub-url", f"http://127.0.0.1:{hub_port}", "--out", str(bundle))
@@ -73,8 +80,14 @@ def set_up(base: Path) -> tuple[Service, list[Service], str]:
 def publish_samples(hub_url: str, token: str) -> None:
     fill = {"v1": VILLAGES[0][0], "v2": VILLAGES[1][0], "town": TOWN}
     for notice in SAMPLE_NOTICES:
-        created = _admin(hub_url, token, "/api/v1/notices", {**notice, "scope": notice["scope"].format(**fill)})
-        _admin(hub_url, token, f"/api/v1/notices/{created['id']}/publish", {})
+        created = _post(hub_url, token, "/api/v1/notices", {**notice, "scope": notice["scope"].format(**fill)})
+        _post(hub_url, token, f"/api/v1/notices/{created['id']}/publish", {})
+    # The town editor drafts one for both edge villages and submits it: the town reviewer finds it in the queue.
+    editor = next(user for user, _, roles, scope, _ in OFFICIALS if "editor" in roles and scope == f"town:{TOWN}")
+    session = _post(hub_url, None, "/api/v1/login", {"user": editor, "password": DEMO_PASSWORD})["token"]
+    scope = ",".join(f"village:{vid}" for vid, _ in VILLAGES)
+    draft = _post(hub_url, session, "/api/v1/notices", {**REVIEW_SAMPLE, "scope": scope})
+    _post(hub_url, session, f"/api/v1/notices/{draft['id']}/submit", {})
 
 
 async def run_stbs(edges: list[Service], stop: asyncio.Event) -> None:
@@ -108,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
             e.start()
         publish_samples(hub.url, token)
         print("\nVillageNet demo is running (Ctrl-C stops it):", flush=True)
-        print(f"  hub admin page      {hub.url}/admin/?token={token}")
+        print(f"  hub officials' page {hub.url}/admin/login")
+        print(f"    logins (password {DEMO_PASSWORD} for each):")
+        for user, name, _roles, _scope, what in OFFICIALS:
+            print(f"      {user:<14} {name}  {what}")
+        print(f"    the admin token (set-up scripts) is in {base / 'hub' / 'admin.token'}")
         for (_vid, name), e in zip(VILLAGES, edges, strict=True):
             print(f"  {name} TV app       {e.url}/tv/")
             print(f"  {name} staff page   {e.url}/staff/   (user {STAFF_USER}, password {STAFF_PASSWORD})")

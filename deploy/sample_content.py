@@ -18,3 +18,10 @@ SAMPLE_NOTICES: list[dict[str, str]] = [
     {"area": "meetings", "priority": "normal", "scope": "village:{v2}",
      "title": "西山村村民代表大会预告", "body": "12月5日下午2点召开村民代表大会，会议将在电视上直播，可用遥控器投票。"},
 ]
+
+# Drafted by the town editor for the two edge villages and left in the town reviewer's queue.
+REVIEW_SAMPLE: dict[str, str] = {
+    "area": "community", "priority": "normal",
+    "title": "青溪镇秋冬季道路维修通知",
+    "body": "下周一至周三，东山村至西山村的村道分段维修，请绕行镇中心路。\n施工期间请照看好老人和孩子，注意安全。",
+}

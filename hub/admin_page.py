@@ -1,56 +1,39 @@
-"""The hub's staff web page (/admin/): villages with their online state and the latest submissions, in Chinese.
+"""The admin token's view of /admin/ (an overview: villages and the latest submissions) and the login page, whose
+forms log in an official by name and password, or the set-up scripts' and demo's admin token.
 
 Rendered on the server with Jinja2 and autoescaping (resident text is shown as text, never as markup).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import jinja2
+from aiohttp import web
 
-from .services import Hub
+from .actors import Actor
+from .page_render import page_env, render_page
+from .services import HUB
 from .status_poller import is_online
-from .validate import rfc3339
 
-KIND_NAMES = {
-    "feedback": "意见反馈",
-    "consultation": "网上咨询",
-    "service_request": "服务申请",
-    "checkin": "平安签到",
-    "incident": "事件上报",
-    "vote": "投票",
-    "rating": "满意度评价",
-}
 LATEST_SUBMISSIONS = 50
 
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
 
-
-def _when(ts: float | None) -> str:
-    return (rfc3339(ts) or "—").replace("T", " ").replace("Z", " UTC")
-
-
-async def render_admin(hub: Hub) -> str:
+async def render_admin(request: web.Request, actor: Actor) -> web.Response:
+    hub = request.app[HUB]
     store = hub.store
-    villages = await store.list_villages(limit=1000)
+    villages = await store.list_villages(limit=100_000)
     statuses = await store.status_rows()
     rows: list[dict[str, Any]] = []
     for v in villages:
         status = statuses.get(v.id)
         doc = (status.document if status else None) or {}
+        online = is_online(status, hub.config)
         rows.append({
             "id": v.id,
             "name": v.name,
             "town": v.town_name,
-            "online": is_online(status, hub.config),
-            "enrolled": v.edge_key is not None,
-            "last_status_at": _when(status.last_status_at if status else None),
+            "state": "online" if online else "offline" if v.edge_key is not None else "not_enrolled",
+            "last_status_at": status.last_status_at if status else None,
             "queue_depth": doc.get("queue_depth", "—"),
             "stb_count": doc.get("stb_count", "—"),
             "version": doc.get("version", "—"),
@@ -62,17 +45,16 @@ async def render_admin(hub: Hub) -> str:
         {
             "id": s.id,
             "village": names.get(s.village_id, s.village_id),
-            "kind": KIND_NAMES.get(s.kind, s.kind),
+            "kind": s.kind,
             "text": _summary(s.body),
-            "received_at": _when(s.received_at),
+            "received_at": s.received_at,
             "replies": len(replies[s.id]),
         }
         for s in subs
     ]
-    online = sum(1 for r in rows if r["online"])
-    return _env.get_template("admin.html").render(
-        hub_name=hub.keys.hub_name, villages=rows, online=online, submissions=sub_rows
-    )
+    online_count = sum(1 for r in rows if r["state"] == "online")
+    return await render_page(request, actor, "admin.html", "worklist", villages=rows, online=online_count,
+                             submissions=sub_rows)
 
 
 def _summary(body: dict[str, Any], limit: int = 80) -> str:
@@ -87,4 +69,4 @@ def _summary(body: dict[str, Any], limit: int = 80) -> str:
 
 
 def render_login(message: str) -> str:
-    return _env.get_template("admin_login.html").render(message=message)
+    return page_env.get_template("admin_login.html").render(message=message)

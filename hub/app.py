@@ -15,7 +15,7 @@ from aiohttp import web
 
 from protocol.http_errors import ApiError, error_middleware
 
-from . import routes_admin, routes_notices, routes_officials, routes_streams, routes_sync
+from . import routes_admin, routes_notices, routes_officials, routes_pages, routes_streams, routes_sync
 from .blob_serving import name_blob_etag
 from .blobs import BlobStore
 from .config import HubConfig
@@ -76,6 +76,7 @@ def create_app(config: HubConfig) -> web.Application:
     app.add_routes(routes_admin.routes)
     app.add_routes(routes_notices.routes)
     app.add_routes(routes_officials.routes)
+    app.add_routes(routes_pages.routes)  # the officials' web page under /admin/
     routes_streams.setup(app)  # streams, their relay, recordings and vote tallies
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_background("status-poller", lambda hub: hub.poller.run()))

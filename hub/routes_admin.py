@@ -14,12 +14,13 @@ from aiohttp import web
 
 from protocol.http_errors import ApiError, read_json
 
-from . import admin_page, metrics, replies
+from . import admin_page, metrics, pages_notices, replies
 from .actors import require_role
-from .auth import ADMIN_COOKIE, bearer_token, require_admin, token_ok
+from .auth import ADMIN_COOKIE, require_admin, token_ok
+from .page_render import PAGE_HEADERS, page_actor
 from .scopes import covers_placed
 from .services import HUB
-from .session_auth import optional_actor, require_actor
+from .session_auth import require_actor
 from .status_poller import is_online
 from .validate import int_param, is_mime, require_uuid, require_village_id, rfc3339
 
@@ -152,21 +153,13 @@ async def admin(request: web.Request) -> web.Response:
         resp = web.HTTPSeeOther("/admin/")
         resp.set_cookie(ADMIN_COOKIE, query_token, httponly=True, samesite="Strict", path="/admin/")
         raise resp
-    official = optional_actor(request)
-    # Until the officials' own page exists, a named official sees this city-wide page only with a city scope.
-    city_official = official is not None and official.is_official and official.scope == "city"
-    if not (city_official or token_ok(request, bearer_token(request))
-            or token_ok(request, request.cookies.get(ADMIN_COOKIE))):
+    actor = page_actor(request)
+    if actor is None:
         return _login(request, "")
-    html = await admin_page.render_admin(request.app[HUB])
-    return web.Response(text=html, content_type="text/html", headers=_PAGE_HEADERS)
-
-
-_PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
+    if actor.is_official:
+        return await pages_notices.worklist(request)
+    # The admin token (set-up scripts, the demo) gets the city-wide overview; it acts through the API only.
+    return await admin_page.render_admin(request, actor)
 
 
 def _login(request: web.Request, message: str) -> web.Response:
@@ -174,7 +167,7 @@ def _login(request: web.Request, message: str) -> web.Response:
     if "text/html" not in request.headers.get("Accept", ""):
         raise ApiError(401, "unauthorized", "the admin page needs the token from admin.token")
     return web.Response(status=401, text=admin_page.render_login(message), content_type="text/html",
-                        headers=_PAGE_HEADERS)
+                        headers=PAGE_HEADERS)
 
 
 @routes.get("/admin")

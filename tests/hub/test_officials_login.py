@@ -157,14 +157,16 @@ async def test_bad_login_input_is_a_4xx_with_error_and_detail(kit: HubKit) -> No
         assert set(await body_of(resp)) == {"error", "detail"}
 
 
-async def test_a_city_official_sees_the_admin_page_after_logging_in_and_a_town_official_does_not_yet(
-    kit: HubKit,
-) -> None:
+async def test_after_logging_in_on_the_page_each_official_sees_the_villages_of_its_own_scope(kit: HubKit) -> None:
     await two_towns(kit)
     await make_official(kit, "city", "viewer", "city")
     await make_official(kit, "town", "viewer", "town:east")
     await kit.client.post("/admin/login", data={"user": "town", "password": PASSWORD}, allow_redirects=False)
-    assert (await kit.client.get("/admin/", headers={"Accept": "text/html"})).status == 401
+    assert (await kit.client.get("/admin/", headers={"Accept": "text/html"})).status == 200
+    town_page = await (await kit.client.get("/admin/villages")).text()
+    assert "东庄村" in town_page and "西庄村" not in town_page
     await kit.client.post("/admin/login", data={"user": "city", "password": PASSWORD}, allow_redirects=False)
-    page = await kit.client.get("/admin/")
-    assert page.status == 200 and "东庄村" in await page.text()
+    page = await kit.client.get("/admin/villages")
+    assert page.status == 200
+    city_page = await page.text()
+    assert "东庄村" in city_page and "西庄村" in city_page

@@ -1,0 +1,178 @@
+"""The officials' web page in headless chromium against a real hub holding the demo city (14 towns, 85 villages):
+a town editor drafts and submits a notice for two villages, the town reviewer approves it from the review queue
+with its TV preview; every page fits an office PC and a phone, in Chinese and English, and fetches nothing from
+anywhere but the hub."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser import chromium, save_screenshot
+
+from .officials_page_kit import (
+    EDITOR,
+    OTHER_REVIEWER,
+    REVIEWER,
+    CityHub,
+    city_hub_fixture,  # noqa: F401 (the fixture `city_hub`)
+    log_in,
+    log_out,
+    requests_elsewhere,
+    tiny_png,
+    wait_text,
+)
+
+OFFICE = (1366, 768)
+PHONE = (390, 844)
+
+
+def _draft_and_submit(hub: CityHub, title: str, villages: list[str]) -> str:
+    token = hub.login_token(EDITOR)
+    status, notice = hub.api("POST", "/api/v1/notices", {
+        "title": title, "body": "请各村做好准备。\n第二段。", "area": "community", "priority": "normal",
+        "scope": ",".join(f"village:{v}" for v in villages)}, token=token)
+    assert status == 201, notice
+    assert hub.api("POST", f"/api/v1/notices/{notice['id']}/submit", {}, token=token)[0] == 200
+    return str(notice["id"])
+
+
+def _no_overflow(driver: webdriver.Chrome) -> int:
+    return int(driver.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+def test_a_town_editor_submits_a_notice_for_two_villages_and_the_town_reviewer_approves_it_with_a_preview(
+    city_hub: CityHub, tmp_path: Path
+) -> None:
+    with chromium(*OFFICE) as browser:
+        log_in(browser, city_hub.url, EDITOR)
+        assert "李娜" in browser.find_element(By.ID, "whoami").text
+        assert "青溪镇" in browser.find_element(By.ID, "my-scope").text
+        browser.find_element(By.ID, "new-notice").click()
+        picker = browser.find_element(By.ID, "scope-picker")
+        offered = {e.get_attribute("value") for e in picker.find_elements(By.CSS_SELECTOR, "input[name=target]")}
+        assert "village:dongshan" in offered and "town:qingxi" in offered
+        assert not [v for v in offered if v.startswith("village:baihe") or v == "city"]  # only its own town
+
+        browser.find_element(By.ID, "notice-title").send_keys("青溪镇冬季用电安全提醒")
+        browser.find_element(By.ID, "notice-body").send_keys("请检查家中电线，不要私拉乱接。")
+        picker.find_element(By.CSS_SELECTOR, "input[value='village:dongshan']").click()
+        picker.find_element(By.CSS_SELECTOR, "input[value='village:xishan']").click()
+        browser.find_element(By.ID, "attach-file").send_keys(str(tiny_png(tmp_path / "提醒.png")))
+        wait_text(browser, "#upload-percent", "上传完成")
+        assert browser.find_element(By.ID, "upload-progress").get_attribute("value") == "100"
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#attachments li")) == 1
+        save_screenshot(browser, "officials-editor-1366")
+        assert requests_elsewhere(browser, city_hub.url) == []
+        browser.find_element(By.ID, "submit-button").click()
+        wait_text(browser, "#my-in-review", "青溪镇冬季用电安全提醒")
+        save_screenshot(browser, "officials-worklist-editor-1366")
+        row = browser.find_element(By.CSS_SELECTOR, "#my-in-review tr.notice")
+        notice_id = str(row.get_attribute("data-id"))
+        assert "东山村" in row.text and "西山村" in row.text
+        log_out(browser)
+
+        log_in(browser, city_hub.url, REVIEWER)
+        assert "青溪镇冬季用电安全提醒" in browser.find_element(By.ID, "to-review").text
+        save_screenshot(browser, "officials-worklist-1366")
+        browser.find_element(By.LINK_TEXT, "审核").click()
+        save_screenshot(browser, "officials-review-queue-1366")
+        browser.find_element(By.CSS_SELECTOR, f"tr.notice[data-id='{notice_id}'] a").click()
+        frame = browser.find_element(By.ID, "tv-preview")
+        browser.switch_to.frame(frame)
+        WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, "img.picture")))
+        assert "青溪镇冬季用电安全提醒" in browser.find_element(By.CSS_SELECTOR, ".notice-title").text
+        assert browser.execute_script("return [window.innerWidth, window.innerHeight]") == [1280, 720]
+        title_px = browser.execute_script(
+            "return parseFloat(getComputedStyle(document.querySelector('.notice-title')).fontSize)")
+        assert title_px >= 32  # the TV's rule for text at 1280×720
+        browser.switch_to.default_content()
+        save_screenshot(browser, "officials-review-preview-1366")
+        assert requests_elsewhere(browser, city_hub.url) == []
+        browser.find_element(By.ID, "approve-button").click()
+        wait_text(browser, "#message", "已通过")
+        WebDriverWait(browser, 10).until(EC.url_contains("/admin/review"))
+        status, notice = city_hub.api("GET", f"/api/v1/notices/{notice_id}")
+        assert status == 200 and notice["state"] == "published"
+        assert notice["targets"] == ["village:dongshan", "village:xishan"] and notice["reviewed_by"] == REVIEWER
+        assert len(notice["attachments"]) == 1
+
+        browser.get(city_hub.url + "/admin/villages")
+        groups = browser.find_elements(By.CSS_SELECTOR, "section.town-group")
+        assert [g.get_attribute("data-town") for g in groups] == ["qingxi"]  # a town reviewer sees its own town
+        assert "东山村" in groups[0].text and "未接入设备" in groups[0].text
+        save_screenshot(browser, "officials-villages-town-1366")
+
+
+def test_the_pages_fit_a_phone_show_chinese_and_switch_to_english(city_hub: CityHub) -> None:
+    notice_id = _draft_and_submit(city_hub, "手机上审核的通知", ["dongshan", "xishan"])
+    with chromium(*PHONE) as phone:
+        log_in(phone, city_hub.url, EDITOR)
+        for page, shot in (("/admin/", "worklist"), ("/admin/notices/new", "editor")):
+            phone.get(city_hub.url + page)
+            assert _no_overflow(phone) <= 0, page
+            save_screenshot(phone, f"officials-{shot}-390")
+        log_out(phone)
+        log_in(phone, city_hub.url, "shi-shenhe")  # the city reviewer
+        for page, shot in (("/admin/review", "review-queue"), (f"/admin/review/{notice_id}", "review-preview"),
+                           ("/admin/villages", "villages")):
+            phone.get(city_hub.url + page)
+            assert _no_overflow(phone) <= 0, page
+            assert requests_elsewhere(phone, city_hub.url) == []
+            save_screenshot(phone, f"officials-{shot}-390")
+        towns = phone.find_elements(By.CSS_SELECTOR, "section.town-group")
+        assert len(towns) == 14 and len(phone.find_elements(By.CSS_SELECTOR, "tr.village")) == 85
+        assert "青溪镇" in phone.page_source and "Asia" not in phone.page_source
+        phone.find_element(By.ID, "lang-switch").click()
+        wait_text(phone, "h1", "Villages and their boxes")
+        assert phone.find_element(By.ID, "logout").text == "Log out"
+        assert phone.get_cookie("vn_lang")["value"] == "en"  # type: ignore[index]
+    with chromium(*OFFICE) as office:
+        log_in(office, city_hub.url, "shi-shenhe")
+        office.get(city_hub.url + "/admin/villages")
+        save_screenshot(office, "officials-villages-1366")
+        assert _no_overflow(office) <= 0
+    # Chinese text is drawn with a CJK font the machine has (nothing is fetched from outside for it).
+    fonts = subprocess.run(["fc-list", ":lang=zh-cn", "family"], capture_output=True, text=True).stdout
+    assert "Noto Sans CJK SC" in fonts
+
+
+def test_a_rejected_notice_comes_back_to_its_editor_with_the_reason_and_another_towns_reviewer_cannot_decide_it(
+    city_hub: CityHub,
+) -> None:
+    notice_id = _draft_and_submit(city_hub, "需要修改的通知", ["dongshan"])
+    with chromium(*OFFICE) as browser:
+        log_in(browser, city_hub.url, OTHER_REVIEWER)
+        assert "需要修改的通知" not in browser.find_element(By.ID, "to-review").text
+        browser.get(f"{city_hub.url}/admin/review/{notice_id}")
+        assert "不在您的权限范围" in browser.find_element(By.ID, "refused").text
+        assert not browser.find_elements(By.ID, "approve-button")
+        log_out(browser)
+
+        log_in(browser, city_hub.url, REVIEWER)
+        browser.get(f"{city_hub.url}/admin/review/{notice_id}")
+        browser.find_element(By.ID, "reject-button").click()
+        wait_text(browser, "#message", "请写明理由")  # no reason, nothing sent
+        assert city_hub.api("GET", f"/api/v1/notices/{notice_id}")[1]["state"] == "in_review"
+        browser.find_element(By.ID, "reject-reason").send_keys("请写明停电的具体时间。")
+        browser.find_element(By.ID, "reject-button").click()
+        wait_text(browser, "#message", "已退回")
+        log_out(browser)
+
+        log_in(browser, city_hub.url, EDITOR)
+        rejected = browser.find_element(By.ID, "my-rejected")
+        assert "需要修改的通知" in rejected.text and "请写明停电的具体时间。" in rejected.text
+        rejected.find_element(By.LINK_TEXT, "修改").click()
+        title = browser.find_element(By.ID, "notice-title")
+        title.clear()
+        title.send_keys("需要修改的通知（已补充时间）")
+        browser.find_element(By.ID, "submit-button").click()
+        wait_text(browser, "#my-in-review", "已补充时间")
+    notice = city_hub.api("GET", f"/api/v1/notices/{notice_id}")[1]
+    assert notice["state"] == "in_review" and notice["title"] == "需要修改的通知（已补充时间）"
