@@ -36,7 +36,8 @@ async def _record(tx: Tx, actor: Actor, action: str, notice: Notice, detail: str
                        detail or notice.title)
 
 
-def _author_of(actor: Actor) -> str | None:
+def _named_user(actor: Actor) -> str | None:
+    """The official's user name; None for the admin token (a notice it makes has no author to keep from review)."""
     return actor.user if actor.is_official else None
 
 
@@ -52,7 +53,7 @@ async def create(store: HubStore, blobs: BlobStore, actor: Actor, raw: Any) -> t
     """A draft; (notice, created). The same client `id` with the same content again is the first draft."""
     if actor.is_official:
         require_role(actor, "editor")
-    notice = replace(await parse_notice(raw, blobs), author=_author_of(actor))
+    notice = replace(await parse_notice(raw, blobs), author=_named_user(actor))
     async with store.transaction() as tx:
         existing = await tx.get_notice(notice.id)
         if existing is not None:
@@ -162,7 +163,7 @@ async def publish_now(store: HubStore, down: DownFeed, blobs: BlobStore, actor: 
                                 " without review; submit it instead.", "forbidden")
         if notice.state == "published":
             return notice
-        published, villages = await publish_in(tx, down, blobs, notice, _author_of(actor) or None)
+        published, villages = await publish_in(tx, down, blobs, notice, _named_user(actor))
         kind = "emergency, " if notice.priority == "emergency" else ""
         await _record(tx, actor, "notice_publish", notice, f"{kind}published at once to {villages} village(s)")
         return published
