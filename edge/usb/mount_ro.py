@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import subprocess
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -46,5 +47,28 @@ async def mounted_read_only(device: str) -> AsyncIterator[Path]:
         if rc != 0:
             rc, out = await _run("umount", "-l", str(where))  # a pulled stick: detach the mount anyway
             log.warning("stick at %s needed a lazy unmount: %s", device, out)
+        with contextlib.suppress(OSError):
+            os.rmdir(where)
+
+
+def mount_detached(device: str) -> int:
+    """Mount an ext4 stick with the same options, open its top folder and detach the mount at once (umount -l).
+
+    The folder's descriptor keeps the filesystem alive until it is closed, and nothing stays mounted anywhere for
+    anyone else to find. For the stick helper, which hands that descriptor to the unprivileged edge; the options
+    can be read back from the descriptor itself (os.fstatvfs: ST_RDONLY, ST_NOSUID, ST_NODEV, ST_NOEXEC).
+    """
+    where = tempfile.mkdtemp(prefix="villagenet-stick-")
+    try:
+        done = subprocess.run(["mount", "-t", "ext4", "-o", MOUNT_OPTIONS, device, where], capture_output=True,
+                              text=True, timeout=_TIMEOUT_S)
+        if done.returncode != 0:
+            raise StickError("unreadable", f"the ext4 stick could not be mounted read-only: {done.stdout}{done.stderr}"
+                             .strip())
+        try:
+            return os.open(where, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        finally:
+            subprocess.run(["umount", "-l", where], capture_output=True, timeout=_TIMEOUT_S)
+    finally:
         with contextlib.suppress(OSError):
             os.rmdir(where)

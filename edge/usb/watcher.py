@@ -20,8 +20,8 @@ from provisioning.stick_probe import probe_descriptor
 from ..runtime import EdgeRuntime
 from . import devices
 from .activity import UsbActivity, activity_for
-from .mount_ro import mounted_read_only
 from .refused import PARSER_REFUSALS, RefusedSticks
+from .stick_access import StickAccess, stick_access
 from .stick_job import record_interrupted, record_unusable, service_stick
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ class UsbWatcher:
         self.accept_loop = devices.accept_loop() if accept_loop is None else accept_loop
         self.activity: UsbActivity = activity_for(rt.config.data_dir)
         self.refused = RefusedSticks(rt.config.data_dir)
+        self.access: StickAccess = stick_access(self.accept_loop)
         self._monitor: Any = None
         self._handled: dict[str, str | None] = {}  # device name -> diskseq already serviced (or under way)
         self._queue: asyncio.Queue[str] = asyncio.Queue()
@@ -108,10 +109,13 @@ class UsbWatcher:
     async def service_device(self, name: str) -> dict[str, Any] | None:
         device = f"/dev/{name}"
         try:
-            fd = await asyncio.to_thread(devices.open_stick_device, name, self.accept_loop)
+            fd = await asyncio.to_thread(self.access.open_device, name)
         except OSError as exc:
             log.warning("stick %s cannot be opened: %s", device, exc)
             return None
+        except StickError as exc:  # the stick helper does not answer
+            log.error("stick %s: %s", device, exc.detail)
+            return record_unusable(self.rt.config.data_dir, device, exc)
         try:
             kind = await asyncio.to_thread(probe_descriptor, fd)
             if kind is None:
@@ -136,7 +140,7 @@ class UsbWatcher:
                 finally:
                     await asyncio.to_thread(_close_quietly, stick)
             if kind == "ext4":
-                async with mounted_read_only(device) as where:
+                async with self.access.ext4_folder(name) as where:
                     return await service_stick(self.rt, DirStick(where, writable=False), device, self.activity,
                                                present)
             return record_unusable(data_dir, device, StickError(
