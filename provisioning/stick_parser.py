@@ -29,7 +29,10 @@ import msgpack
 
 from .stick import StickEntry, StickError, StickGone, StickPath
 
-MEMORY_LIMIT_MB = 512  # pyfatfs keeps the whole FAT as a Python list: ~300 MB for a 32 GB stick of 4 KiB clusters
+# pyfatfs keeps the whole FAT as a Python list: 159 MB at the peak for 2.2 million clusters (a 64 GB stick formatted
+# with 32 KiB clusters has 2 million). At the measured ~55 bytes a cluster, 8 million (32 GB in 4 KiB clusters) come
+# near the cap (estimated, not measured); past it the stick is refused with a sentence, never the box harmed.
+MEMORY_LIMIT_MB = 512
 OPEN_TIMEOUT_S = 120.0  # loop check and pyfatfs's own parse of the FAT, slowest on a big stick and a slow box
 CALL_TIMEOUT_S = 30.0  # one directory listing or one chunk of a file
 CHUNK = 1024 * 1024
@@ -333,7 +336,22 @@ def _reply(op: str, run: Any) -> list[Any]:
             return ["gone"]
         return ["oserror", exc.errno or errno.EIO, str(exc)]
     except Exception as exc:  # pyfatfs raises its own types for damage it meets on the way
+        if _ran_out_of_memory(exc):
+            raise MemoryError from None
         return ["err", "unreadable", f"the stick's FAT filesystem is damaged ({op}: {exc})"]
+
+
+def _ran_out_of_memory(exc: BaseException) -> bool:
+    """A MemoryError deep in a C call can surface as another error (SystemError "returned NULL", or wrapped by a
+    library); the cap was hit all the same."""
+    seen: BaseException | None = exc
+    for _ in range(16):
+        if seen is None:
+            return False
+        if isinstance(seen, MemoryError) or (isinstance(seen, SystemError) and "NULL" in str(seen)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 @contextmanager
