@@ -25,6 +25,7 @@ routes.get("/admin/villages")(with_refusals_as_pages(pages_places.villages))
 routes.get("/admin/accounts")(with_refusals_as_pages(pages_places.accounts))
 routes.get("/admin/streams")(with_refusals_as_pages(pages_places.streams))
 routes.get("/admin/password")(with_refusals_as_pages(pages_places.password))
+routes.get("/admin/audit")(with_refusals_as_pages(pages_places.audit))
 routes.static("/admin/static", STATIC_DIR)
 
 

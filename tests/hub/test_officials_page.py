@@ -11,11 +11,13 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from deploy.sample_city import DEMO_PASSWORD
 from tests.browser import chromium, save_screenshot
 
 from .officials_page_kit import (
+    ADMIN,
     EDITOR,
     OTHER_REVIEWER,
     REVIEWER,
@@ -176,3 +178,56 @@ def test_a_rejected_notice_comes_back_to_its_editor_with_the_reason_and_another_
         wait_text(browser, "#my-in-review", "已补充时间")
     notice = city_hub.api("GET", f"/api/v1/notices/{notice_id}")[1]
     assert notice["state"] == "in_review" and notice["title"] == "需要修改的通知（已补充时间）"
+
+
+def test_a_city_admin_creates_and_disables_an_account_adds_a_unit_reads_the_audit_log_and_changes_its_password(
+    city_hub: CityHub,
+) -> None:
+    with chromium(*OFFICE) as browser:
+        log_in(browser, city_hub.url, ADMIN)
+        browser.find_element(By.LINK_TEXT, "账号与组织").click()
+        assert len(browser.find_elements(By.CSS_SELECTOR, "tr.org-town")) == 14
+        browser.find_element(By.ID, "user-user").send_keys("baihe-bianji")
+        browser.find_element(By.ID, "user-name").send_keys("吴芳")
+        Select(browser.find_element(By.ID, "user-scope")).select_by_visible_text("白河镇")
+        browser.find_element(By.CSS_SELECTOR, "#user-form input[value=editor]").click()
+        browser.find_element(By.ID, "user-password").send_keys("baihe-2026-pw")
+        browser.find_element(By.ID, "user-button").click()
+        wait_text(browser, "#message", "账号已保存")
+        WebDriverWait(browser, 10).until(
+            EC.presence_of_element_located((By.CSS_SELECTOR, "tr.user[data-user='baihe-bianji']")))
+        row = browser.find_element(By.CSS_SELECTOR, "tr.user[data-user='baihe-bianji']")
+        assert "吴芳" in row.text and "白河镇" in row.text and "编辑" in row.text
+        assert city_hub.api("POST", "/api/v1/login", {"user": "baihe-bianji", "password": "baihe-2026-pw"},
+                            token=None)[0] == 200
+        row.find_element(By.CSS_SELECTOR, "button.disable-user").click()
+        wait_text(browser, "tr.user[data-user='baihe-bianji']", "已停用")
+        assert city_hub.api("POST", "/api/v1/login", {"user": "baihe-bianji", "password": "baihe-2026-pw"},
+                            token=None)[0] == 403
+
+        browser.find_element(By.ID, "unit-id").send_keys("baihe-pcs")
+        browser.find_element(By.ID, "unit-name").send_keys("白河派出所")
+        Select(browser.find_element(By.ID, "unit-parent")).select_by_visible_text("白河镇")
+        browser.find_element(By.ID, "unit-button").click()
+        wait_text(browser, "tr.org-town[data-town='baihe']", "白河派出所")
+        save_screenshot(browser, "officials-accounts-1366")
+
+        browser.find_element(By.LINK_TEXT, "操作日志").click()
+        mine = [(e.get_attribute("data-action"), e.text) for e in
+                browser.find_elements(By.CSS_SELECTOR, f"tr.audit-entry[data-user='{ADMIN}']")][:4]
+        assert [a for a, _ in mine] == ["unit_add", "user_disable", "user_add", "login"]  # newest first
+        assert "停用账号" in mine[1][1] and "白河派出所" in mine[0][1]
+        refused = browser.find_element(By.CSS_SELECTOR, "tr.audit-entry[data-user='baihe-bianji']")
+        assert refused.get_attribute("data-action") == "login_failed"  # the disabled account's try
+
+        browser.find_element(By.ID, "password-link").click()
+        browser.find_element(By.ID, "old-password").send_keys(DEMO_PASSWORD)
+        browser.find_element(By.ID, "new-password").send_keys("a-new-pass-2027")
+        browser.find_element(By.ID, "password-again").send_keys("a-new-pass-2028")
+        browser.find_element(By.ID, "password-button").click()
+        wait_text(browser, "#message", "两次输入的新密码不一样")
+        browser.find_element(By.ID, "password-again").clear()
+        browser.find_element(By.ID, "password-again").send_keys("a-new-pass-2027")
+        browser.find_element(By.ID, "password-button").click()
+        wait_text(browser, "#message", "密码已修改")
+    assert city_hub.api("POST", "/api/v1/login", {"user": ADMIN, "password": "a-new-pass-2027"}, token=None)[0] == 200
