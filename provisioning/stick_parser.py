@@ -16,6 +16,7 @@ import importlib
 import io
 import os
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -37,7 +38,9 @@ OPEN_TIMEOUT_S = 120.0  # loop check and pyfatfs's own parse of the FAT, slowest
 CALL_TIMEOUT_S = 30.0  # one directory listing or one chunk of a file
 CHUNK = 1024 * 1024
 _MAX_FRAME = CHUNK + 64 * 1024
-_OUT_OF_MEMORY = 3  # the child's exit status when it hit its memory cap
+# How the child ends when it hits its memory cap: abort() needs no memory (a clean exit would unwind and finalise
+# with the runaway data still referenced), and the cores it would leave are switched off (RLIMIT_CORE 0).
+_OUT_OF_MEMORY = -signal.SIGABRT
 _NOBODY = 65534
 # What the child imports before dropping root; pyfatfs's short names are "ibm437" and its long names UTF-16, codecs
 # that Python looks up on first use.
@@ -359,7 +362,7 @@ def _memory_guard() -> Iterator[None]:
     try:
         yield
     except MemoryError:
-        os._exit(_OUT_OF_MEMORY)  # nothing may be allocated now; the parent reads the status
+        os.abort()  # nothing may be allocated now; the parent reads the status
 
 
 def _serve(fd: int, writable: bool) -> None:
