@@ -36,6 +36,7 @@ from .stick import StickEntry, StickError, StickGone, StickPath
 MEMORY_LIMIT_MB = 512
 OPEN_TIMEOUT_S = 120.0  # loop check and pyfatfs's own parse of the FAT, slowest on a big stick and a slow box
 CALL_TIMEOUT_S = 30.0  # one directory listing or one chunk of a file
+ORPHAN_CPU_S = 3600
 CHUNK = 1024 * 1024
 _MAX_FRAME = CHUNK + 64 * 1024
 # How the child ends when it hits its memory cap: abort() needs no memory (a clean exit would unwind and finalise
@@ -187,6 +188,7 @@ class IsolatedFatStick:
 
     def _stop(self, kill: bool = False) -> None:
         proc, self._proc = self._proc, None
+        self._buffer = b""
         if proc is None:
             return
         if kill:
@@ -254,6 +256,9 @@ def _limit_self(memory_mb: int) -> None:
     cap = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # The parent's wall clock governs each call; this only ends a child orphaned by a parent killed mid-call
+    # (an hour of CPU reads tens of gigabytes through pyfatfs).
+    resource.setrlimit(resource.RLIMIT_CPU, (ORPHAN_CPU_S, ORPHAN_CPU_S + 10))
     if os.getuid() == 0:
         # It needs nothing but the descriptor it was given; a parser bug must not run as root.
         os.setgroups([])
@@ -307,7 +312,8 @@ class _Child:
         if op == "seek":
             return self._file(int(args[0])).seek(int(args[1]), int(args[2]))
         if op == "close_file":
-            self.files.pop(int(args[0]), self._file(int(args[0]))).close()
+            self._file(int(args[0])).close()
+            del self.files[int(args[0])]
             return True
         if op == "makedirs":
             self.stick.makedirs(tuple(args[0]))
