@@ -125,8 +125,10 @@ async def review_one(request: web.Request) -> web.Response:
     notice = await _readable(request, actor)
     decidable = (notice.state == "in_review" and notice.author != actor.user
                  and await covers_all(store, actor.scope, notice.targets))
+    author = await store.get_official(notice.author) if notice.author else None
     return await render_page(request, actor, "review_one.html", "review", notice=(await _rows(store, [notice]))[0],
-                             decidable=decidable and actor.is_official)
+                             decidable=decidable and actor.is_official,
+                             author=f"{author.name}（{author.username}）" if author else notice.author)
 
 
 async def tv_preview(request: web.Request) -> web.Response:

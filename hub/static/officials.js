@@ -182,6 +182,7 @@
     var save = function (then) {
       if (uploading > 0) { say(TEXTS["js.wait_upload"], "error"); return; }
       var body = collect(editor);
+      if (then === "publish" && body.priority !== "emergency") { say(TEXTS["js.emergency_only"], "error"); return; }
       delete body.target;
       var boxes = editor.querySelectorAll("input[name=target]");
       var targets = [];

@@ -34,10 +34,10 @@ OFFICE = (1366, 768)
 PHONE = (390, 844)
 
 
-def _draft_and_submit(hub: CityHub, title: str, villages: list[str]) -> str:
+def _draft_and_submit(hub: CityHub, title: str, villages: list[str], priority: str = "normal") -> str:
     token = hub.login_token(EDITOR)
     status, notice = hub.api("POST", "/api/v1/notices", {
-        "title": title, "body": "请各村做好准备。\n第二段。", "area": "community", "priority": "normal",
+        "title": title, "body": "请各村做好准备。\n第二段。", "area": "community", "priority": priority,
         "scope": ",".join(f"village:{v}" for v in villages)}, token=token)
     assert status == 201, notice
     assert hub.api("POST", f"/api/v1/notices/{notice['id']}/submit", {}, token=token)[0] == 200
@@ -231,3 +231,24 @@ def test_a_city_admin_creates_and_disables_an_account_adds_a_unit_reads_the_audi
         browser.find_element(By.ID, "password-button").click()
         wait_text(browser, "#message", "密码已修改")
     assert city_hub.api("POST", "/api/v1/login", {"user": ADMIN, "password": "a-new-pass-2027"}, token=None)[0] == 200
+
+
+def test_a_reviewer_publishes_an_emergency_notice_at_once_from_its_preview_which_shows_the_tvs_alert(
+    city_hub: CityHub,
+) -> None:
+    notice_id = _draft_and_submit(city_hub, "山洪预警：请立即转移", ["dongshan", "xishan"], priority="emergency")
+    with chromium(*OFFICE) as browser:
+        log_in(browser, city_hub.url, REVIEWER)
+        browser.get(f"{city_hub.url}/admin/review/{notice_id}")
+        browser.switch_to.frame(browser.find_element(By.ID, "tv-preview"))
+        alert = WebDriverWait(browser, 10).until(EC.visibility_of_element_located((By.ID, "alert")))
+        assert "紧急通知" in alert.text and "山洪预警：请立即转移" in alert.text
+        browser.switch_to.default_content()
+        assert browser.find_element(By.ID, "notice-author").text == "李娜（qingxi-bianji）"
+        save_screenshot(browser, "officials-review-emergency-1366")
+        browser.find_element(By.ID, "publish-button").click()
+        wait_text(browser, "#message", "已立即发布")
+        browser.get(city_hub.url + "/admin/")
+        assert "山洪预警：请立即转移" in browser.find_element(By.ID, "published").text
+    notice = city_hub.api("GET", f"/api/v1/notices/{notice_id}")[1]
+    assert notice["state"] == "published" and notice["priority"] == "emergency"
