@@ -1,4 +1,5 @@
-"""`make demo` brings up a hub, two edges and five simulated STBs, and every URL it prints answers."""
+"""`make demo` brings up a hub for a whole city, two edges and five simulated STBs; every URL it prints answers and
+the officials' logins it prints open the officials' page."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-# The admin URL logs in with its token and redirects with a cookie, as a browser would follow it.
+# Keeps the officials' page session cookie across requests, as a browser would.
 _browser_like = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
 
 
@@ -52,6 +54,19 @@ def test_the_demo_serves_every_url_it_prints_and_its_stbs_are_seen(tmp_path: Pat
         assert stb_counts() == [5, 5]
         tv_pages = [get(u)[1].decode() for u in urls if u.endswith("/tv/")]
         assert all("<html" in page for page in tv_pages)
+
+        # The printed login of the town reviewer opens the officials' page: the editor's sample notice waits in
+        # its queue, and the two villages running edges show online within the poller's first rounds.
+        hub = next(u for u in urls if u.endswith("/admin/login")).removesuffix("/admin/login")
+        form = urllib.parse.urlencode({"user": "qingxi-shenhe", "password": "demo-2026"}).encode()
+        with _browser_like.open(hub + "/admin/login", data=form, timeout=10) as resp:
+            assert resp.status == 200 and "陈刚" in resp.read().decode()
+        assert "青溪镇秋冬季道路维修通知" in get(hub + "/admin/review")[1].decode()
+        deadline = time.monotonic() + 30
+        while (online := re.findall(r'class="village online" data-id="(\w+)"', get(hub + "/admin/villages")[1].decode())
+               ) != ["dongshan", "xishan"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert online == ["dongshan", "xishan"]
     finally:
         demo.send_signal(signal.SIGINT)
         try:
