@@ -201,18 +201,25 @@ class _Conn(asyncio.Protocol):
             self.done.set_result((self.status, b"".join(self.body), self.size))
 
 
+def viewer_address(i: int) -> str:
+    """Viewer i's own loopback address (all of 127/8 is this machine): a village's set-top boxes each have their
+    own LAN address, and the edge allows only a few device ids per address."""
+    return f"127.1.{i // 250}.{i % 250 + 1}"
+
+
 class _Client:
     """One viewer's HTTP client: one kept-alive connection, a new one after `Connection: close` or an error."""
 
-    def __init__(self, host: str, port: int, device: str) -> None:
-        self.host, self.port, self.device = host, port, device
+    def __init__(self, host: str, port: int, device: str, address: str) -> None:
+        self.host, self.port, self.device, self.address = host, port, device, address
         self.conn: _Conn | None = None
 
     async def get(self, path: str, keep_body: bool, extra: str = "") -> tuple[int, bytes, int]:
         conn = self.conn
         if conn is None or conn.server_closes or conn.transport is None or conn.transport.is_closing():
             self.close()
-            _, conn = await asyncio.get_running_loop().create_connection(_Conn, self.host, self.port)
+            _, conn = await asyncio.get_running_loop().create_connection(
+                _Conn, self.host, self.port, local_addr=(self.address, 0))
             self.conn = conn
         return await asyncio.wait_for(conn.get(path, self.device, keep_body, extra), 30)
 
@@ -286,9 +293,9 @@ def video_viewer(blobs: list[tuple[str, int]]) -> _Viewer:
     return play
 
 
-async def _run_viewer(host: str, port: int, device: str, viewer: _Viewer, load: Load) -> None:
+async def _run_viewer(host: str, port: int, i: int, viewer: _Viewer, load: Load) -> None:
     await asyncio.sleep(random.random() * SEGMENT_S)
-    client = _Client(host, port, device)
+    client = _Client(host, port, f"stb-{i}", viewer_address(i))
     try:
         await viewer(client, load)
     finally:
@@ -325,7 +332,7 @@ async def _at(label: str, url: str, server_pids: list[int], viewer: _Viewer, n: 
     load = Load(Step(0))
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    tasks = [asyncio.create_task(_run_viewer(host, port, f"stb-{i}", viewer, load)) for i in range(n)]
+    tasks = [asyncio.create_task(_run_viewer(host, port, i, viewer, load)) for i in range(n)]
     try:
         await asyncio.sleep(2 * SEGMENT_S)  # let them connect and settle in
         return await _step(label, load, n, server_pids)

@@ -2,11 +2,16 @@
 
 Each segment crosses the hop once however many watch: concurrent misses wait on one upstream fetch (as nginx
 `proxy_cache_lock` does), the playlist is re-read at most about once a second, and segments are kept for a window.
+
+A relay asked to `follow()` (the edge's serving path does, while viewers watch) re-reads the playlist on a steady
+beat of its own instead of when a viewer finds it expired, fetches each new segment as soon as the playlist names
+it, and shows viewers the new playlist once those segments are here: no viewer request waits on upstream.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import Counter
@@ -20,6 +25,7 @@ from .errors import ProtocolError
 from .hls_playlist import MAX_PLAYLIST_BYTES, MediaPlaylist, is_segment_name, parse_media_playlist
 
 log = logging.getLogger(__name__)
+PLAYERS_START_BACK = 3  # segments from the live end where players start (hls.js, AVPlayer): fetched when following
 
 _CONTENT_TYPES = {".ts": "video/mp2t", ".m4s": "video/iso.segment", ".mp4": "video/mp4", ".aac": "audio/aac"}
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
@@ -58,6 +64,7 @@ class HlsRelay:
         max_cache_bytes: int = 256 * 1024**2,
         stale_grace_s: float = 10.0,
         fetch_timeout_s: float = 20.0,
+        follow_idle_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.session = session
@@ -68,6 +75,7 @@ class HlsRelay:
         self.max_cache_bytes = max_cache_bytes
         self.stale_grace_s = stale_grace_s
         self.timeout = aiohttp.ClientTimeout(total=fetch_timeout_s)
+        self.follow_idle_s = follow_idle_s
         self.clock = clock
         self.upstream_fetches: Counter[str] = Counter()  # per file name, the playlist included
         self.last_used = clock()
@@ -79,13 +87,15 @@ class HlsRelay:
         self._listed: dict[str, float] = {}  # segment name -> last time a playlist listed it
         self._segments: dict[str, _Cached] = {}
         self._inflight: dict[str, asyncio.Future[bytes]] = {}
+        self._follower: asyncio.Task[None] | None = None
+        self._changed_at = float("-inf")  # when a re-read last brought a new segment
 
     # -- what viewers ask for ----------------------------------------------------------------------------------
     async def playlist(self) -> bytes:
         """The media playlist, re-read from upstream when older than the TTL; a brief outage serves the last one."""
         now = self.clock()
         self.last_used = now
-        if now - self._playlist_at < self.playlist_ttl_s:
+        if now - self._playlist_at < self._fresh_for():
             return self._rendered
         try:
             if now - self._failed_at < self.playlist_ttl_s:
@@ -93,8 +103,7 @@ class HlsRelay:
                 raise RelayUnavailable(self._failure)
             return await self._single_flight("index.m3u8", self._refresh)
         except RelayUnavailable as exc:
-            if now - self._failed_at >= self.playlist_ttl_s:
-                self._failed_at, self._failure = self.clock(), str(exc)
+            self._note_failure(now, exc)
             if self._playlist is not None and now - self._playlist_at < self.stale_grace_s:
                 return self._rendered
             raise
@@ -122,7 +131,7 @@ class HlsRelay:
     def fresh_playlist(self) -> bytes | None:
         """The playlist if it is within its TTL, with no I/O and no await (for a lean serving path); else None."""
         now = self.clock()
-        if now - self._playlist_at >= self.playlist_ttl_s:
+        if now - self._playlist_at >= self._fresh_for():
             return None
         self.last_used = now
         return self._rendered
@@ -135,6 +144,20 @@ class HlsRelay:
         self.last_used = self.clock()
         return cached.data
 
+    def follow(self) -> None:
+        """Keep the playlist and its new segments here ahead of the viewers, until nobody has asked for
+        `follow_idle_s`; calling it again while it follows changes nothing."""
+        if self._follower is None or self._follower.done():
+            self._follower = asyncio.get_running_loop().create_task(self._follow(), name=f"follow {self.playlist_url}")
+
+    @property
+    def following(self) -> bool:
+        return self._follower is not None and not self._follower.done()
+
+    def stop_following(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+
     @property
     def target_duration(self) -> int:
         return self._playlist.target_duration if self._playlist else 0
@@ -143,14 +166,50 @@ class HlsRelay:
         return list(self._segments)
 
     # -- upstream ----------------------------------------------------------------------------------------------
-    async def _single_flight(self, key: str, start: Callable[[], Awaitable[bytes]]) -> bytes:
+    def _fresh_for(self) -> float:
+        # A followed playlist is renewed on the follower's beat; a viewer asking just before a late renewal gets
+        # the current one rather than waiting on the line.
+        return 2 * self.playlist_ttl_s if self.following else self.playlist_ttl_s
+
+    def _note_failure(self, now: float, exc: RelayUnavailable) -> None:
+        if now - self._failed_at >= self.playlist_ttl_s:
+            self._failed_at, self._failure = self.clock(), str(exc)
+
+    async def _follow(self) -> None:
+        """Re-read the playlist once a TTL on a fixed beat (a beat that drifts would now and then bring two new
+        segments at once), until nobody has asked for `follow_idle_s` or the session is closed."""
+        next_at = self.clock()
+        while not self.session.closed and self.clock() - self.last_used < self.follow_idle_s:
+            began = self.clock()
+            if began - self._failed_at >= self.playlist_ttl_s:
+                try:
+                    await self._single_flight("index.m3u8", self._refresh)
+                except RelayUnavailable as exc:
+                    self._note_failure(began, exc)
+                except Exception:  # a bug, not the line: viewers fall back to re-reading on demand
+                    log.exception("following %s stopped", self.playlist_url)
+                    return
+            now = self.clock()
+            next_at += self.playlist_ttl_s
+            if self._playlist is not None and began - self._changed_at >= 0.75 * self._playlist.target_duration:
+                # Nothing new although a segment was due: this beat falls just before upstream's. A quarter TTL
+                # later, each re-read lands after upstream's new segment rather than astride it.
+                next_at += self.playlist_ttl_s / 4
+            next_at = max(next_at, now)
+            await asyncio.sleep(next_at - now)
+
+    def _flight(self, key: str, start: Callable[[], Awaitable[bytes]]) -> asyncio.Future[bytes]:
+        """The one upstream fetch of `key`, started now unless one is under way."""
         fut = self._inflight.get(key)
         if fut is None:
             fut = asyncio.ensure_future(start())
             self._inflight[key] = fut
             fut.add_done_callback(lambda f: self._done(key, f))
+        return fut
+
+    async def _single_flight(self, key: str, start: Callable[[], Awaitable[bytes]]) -> bytes:
         # Shielded: a viewer who gives up must not cancel the fetch the others are waiting on.
-        return await asyncio.shield(fut)
+        return await asyncio.shield(self._flight(key, start))
 
     def _done(self, key: str, fut: asyncio.Future[bytes]) -> None:
         self._inflight.pop(key, None)
@@ -189,11 +248,25 @@ class HlsRelay:
             log.warning("refused playlist from %s: %s", self.playlist_url, exc.detail)
             raise RelayUnavailable(f"upstream playlist refused: {exc.detail}") from None
         now = self.clock()
-        self._playlist, self._rendered, self._playlist_at = parsed, parsed.render(), now
-        for name in parsed.names():
+        names = parsed.names()
+        new = [name for name in names if name not in self._listed]
+        for name in names:
             self._listed[name] = now
+        if new:
+            self._changed_at = now
+            if self.following:
+                await self._prefetch(new if self._playlist is not None else new[-PLAYERS_START_BACK:])
+        self._playlist, self._rendered, self._playlist_at = parsed, parsed.render(), now
         self.prune(now)
         return self._rendered
+
+    async def _prefetch(self, names: list[str]) -> None:
+        """Fetch new segments before viewers see their names; a slow one is left to finish on its own after a TTL
+        (the viewers who ask for it meanwhile wait on that same fetch)."""
+        fetches = [self._flight(name, functools.partial(self._fetch_segment, name))
+                   for name in names if name not in self._segments]
+        if fetches:
+            await asyncio.wait(fetches, timeout=self.playlist_ttl_s)
 
     async def _fetch_segment(self, name: str) -> bytes:
         data = await self._get(urljoin(self.playlist_url, name), self.max_segment_bytes, name)

@@ -25,9 +25,10 @@ MAX_WAITING_BYTES = 64 * 1024  # pipelined requests held while one is answered; 
 IDLE_TIMEOUT_S = 75.0  # as aiohttp's keep-alive
 # Present on a request the front door leaves to aiohttp: a body, an upgrade or an expectation to answer.
 _NOT_OURS = ("content-length", "transfer-encoding", "upgrade", "expect")
-# Held while a head and its file go out, so they leave in full packets and not as a lone small head first (as
-# nginx's tcp_nopush): on loopback that lone packet cost as much CPU as the sendfile after it.
-_CORK = getattr(socket, "TCP_CORK", None)
+# Sent with a file's head, so head and file leave in full packets and not as a lone small head first (what nginx's
+# tcp_nopush does with TCP_CORK; on loopback that lone packet cost as much CPU as the sendfile after it). One flag on
+# the send replaces the two setsockopt calls of a cork around it.
+_MORE = getattr(socket, "MSG_MORE", 0)
 
 
 class FrontDoor:
@@ -63,8 +64,8 @@ class Connection(asyncio.Protocol):
         self.door = door
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
-        self.sock: socket.socket | None = None
         self.sock_fd = -1
+        self.out: socket.socket | None = None  # our own handle on the socket, to send a head with MSG_MORE
         self.remote: str | None = None
         self.buffer = bytearray()
         self.busy = False  # an answer is on its way; requests that arrive meanwhile wait in the buffer
@@ -76,8 +77,10 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self.sock = transport.get_extra_info("socket")
-        self.sock_fd = self.sock.fileno() if self.sock is not None else -1
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            self.out = sock.dup()  # the transport's socket object offers no send(); a dup of it does
+            self.sock_fd = self.out.fileno()
         peer = transport.get_extra_info("peername")
         self.remote = peer[0] if isinstance(peer, tuple) else None
         self.door.connections.add(self)
@@ -85,6 +88,13 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.door.connections.discard(self)
         self.closing = True
+        self._close_out()
+
+    def _close_out(self) -> None:
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+            self.sock_fd = -1
 
     def data_received(self, data: bytes) -> None:
         self.last_active = self.loop.time()
@@ -147,13 +157,11 @@ class Connection(asyncio.Protocol):
     def _send(self, answer: Answer, keep_alive: bool) -> None:
         transport = self.transport
         assert transport is not None
-        corked = bool(answer.count) and self._cork(1)
-        try:
+        if answer.count:
+            sent = self._send_now(answer)
+        else:
             transport.write(answer.head + answer.body if answer.body else answer.head)  # bodies in bytes: playlists
-            sent = self._sendfile_now(answer) if answer.count else 0
-        finally:
-            if corked:
-                self._cork(0)
+            sent = 0
         if sent < 0:
             answer.release()
             self.close()
@@ -169,11 +177,23 @@ class Connection(asyncio.Protocol):
         self.busy = True
         self.door.start(self._send_rest(fd, answer.offset + sent, answer.count - sent, keep_alive))
 
-    def _sendfile_now(self, answer: Answer) -> int:
-        """Bytes sent straight to the socket, as many as it takes now; -1 when the connection failed."""
-        assert self.transport is not None
-        if self.transport.get_write_buffer_size() or self.transport.is_closing():
-            return 0  # the transport has bytes queued: they must go first
+    def _send_now(self, answer: Answer) -> int:
+        """The head, then file bytes sent straight to the socket, as many as it takes now; -1 when the connection
+        failed. What the socket does not take now is queued on the transport (the head) or left to the caller."""
+        transport = self.transport
+        assert transport is not None
+        if transport.get_write_buffer_size() or transport.is_closing() or self.out is None:
+            transport.write(answer.head)  # the transport has bytes queued: they must go first
+            return 0
+        try:
+            n = self.out.send(answer.head, _MORE)
+        except BlockingIOError:
+            n = 0
+        except OSError:
+            return -1
+        if n < len(answer.head):
+            transport.write(answer.head[n:])
+            return 0
         sent = 0
         try:
             while sent < answer.count:
@@ -186,15 +206,6 @@ class Connection(asyncio.Protocol):
         except OSError:
             return -1
         return sent
-
-    def _cork(self, on: int) -> bool:
-        if _CORK is None or self.sock is None:
-            return False
-        try:  # not contextlib.suppress: this runs twice per request, and the context manager costs more than it
-            self.sock.setsockopt(socket.IPPROTO_TCP, _CORK, on)
-        except OSError:
-            return False
-        return True
 
     async def _send_rest(self, fd: int, offset: int, count: int, keep_alive: bool) -> None:
         assert self.transport is not None
@@ -225,6 +236,7 @@ class Connection(asyncio.Protocol):
         self.door.connections.discard(self)
         self.door.handed_over += 1
         log.debug("handed to the app: %r", bytes(self.buffer[:80]))
+        self._close_out()
         handler = self.door.app_protocol()
         transport.set_protocol(handler)
         handler.connection_made(transport)

@@ -4,7 +4,8 @@
 playlist within its TTL, a live meeting's playlist and segments. Each answer does what the aiohttp route does for
 the same request (the content cache's LRU touch, the viewer count per device, the same headers). For a live stream
 `warm()` first awaits what is missing (the stream lookup, the relay's one fetch of a new segment or playlist), so
-the moment a segment is new does not send its first hundred viewers down the slower path. A None sends the request
+the moment a segment is new does not send its first hundred viewers down the slower path; it also sets the relay
+following, so that from then on new segments and playlists are here before viewers ask and nobody waits. A None sends the request
 to the aiohttp route, which owns every error.
 """
 
@@ -24,7 +25,7 @@ from edge.streams.names import PLAYLIST_NAME, is_segment_name, is_stream_id
 from edge.streams.routes import LIVE_PLAYLIST_HEADERS, SEGMENT_HEADERS
 from edge.streams.service import StreamsService
 from edge.streams.viewers import viewing_device
-from protocol.hls_relay import PLAYLIST_TYPE, RelayUnavailable, SegmentUnknown, content_type_for
+from protocol.hls_relay import PLAYLIST_TYPE, HlsRelay, RelayUnavailable, SegmentUnknown, content_type_for
 from protocol.records import is_sha256_hex
 
 from .answer import Answer, Request, bytes_answer, shared_file_answer
@@ -47,6 +48,7 @@ class MediaAnswers:
         self.app = app
         self.memory_files = memory_files or MemoryFiles()
         self._lookups: dict[str, asyncio.Future[Found]] = {}  # one SQLite lookup per stream, however many wait
+        self._followed: set[HlsRelay] = set()  # relays kept ahead of the viewers, stopped with the front door
 
     def answer(self, request: Request) -> Answer | None:
         path = request.path
@@ -72,6 +74,7 @@ class MediaAnswers:
             relay = service.relay_for(stream_id) if meeting is None and broadcast else None
             if relay is None:
                 return meeting is not None
+            self._follow(relay)
             if name == PLAYLIST_NAME:
                 await relay.playlist()
             else:
@@ -79,6 +82,14 @@ class MediaAnswers:
         except (RelayUnavailable, SegmentUnknown):
             return False
         return True
+
+    def _follow(self, relay: HlsRelay) -> None:
+        """From now on the relay re-reads the playlist on its own beat and fetches new segments before viewers ask
+        (protocol/hls_relay.py), so the answers above find them here."""
+        if not relay.following:
+            self._followed = {r for r in self._followed if r.following}
+            self._followed.add(relay)
+            relay.follow()
 
     async def _lookup(self, service: StreamsService, stream_id: str) -> Found:
         pending = self._lookups.get(stream_id)
@@ -154,4 +165,7 @@ class MediaAnswers:
         return viewing_device(self.app[RUNTIME].devices, device_id, request.remote)
 
     def close(self) -> None:
+        for relay in self._followed:
+            relay.stop_following()
+        self._followed.clear()
         self.memory_files.close()

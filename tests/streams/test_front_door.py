@@ -27,10 +27,13 @@ from edge.runtime import RUNTIME
 from edge.serving.front_door import FrontDoor
 from edge.serving.run import close_front_door, open_front_door, serve_until_stopped
 from protocol.hls_playlist import parse_media_playlist
+from protocol.hls_relay import HlsRelay
 
 from .kit import (
     FAST_EDGE,
+    Line,
     Origin,
+    Village,
     announce_broadcast,
     eventually,
     ffmpeg_live_to_dir,
@@ -171,14 +174,26 @@ async def _listening(port: int) -> bool:
     return True
 
 
-async def test_a_hundred_viewers_through_the_front_door_are_counted_and_cost_one_fetch_per_segment(
-        aiohttp_client: Any, tmp_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def _city_broadcast(aiohttp_client: Any, tmp_path: Path) -> AsyncIterator[tuple[Village, Origin, Line]]:
+    """A city broadcast live at its source (ffmpeg), relayed by the hub over a counting line to the village."""
     source = ffmpeg_live_to_dir(tmp_path / "source", seconds=20)
     origin = await Origin(tmp_path / "source").start()
     village = await village_with_hub(aiohttp_client, tmp_path)
     assert village.line is not None
     try:
         await announce_broadcast(village, tmp_path / "source", origin)
+        yield village, origin, village.line
+    finally:
+        source.kill()
+        await asyncio.to_thread(source.wait, 10)
+        await origin.stop()
+        await village.line.stop()
+
+
+async def test_a_hundred_viewers_through_the_front_door_are_counted_and_cost_one_fetch_per_segment(
+        aiohttp_client: Any, tmp_path: Path) -> None:
+    async with _city_broadcast(aiohttp_client, tmp_path) as (village, origin, line):
         got: dict[str, bytes] = {}
         async with front_door(village.edge) as (door, url), viewers_session() as session:
             base = f"{url}/streams/city-live"
@@ -209,9 +224,58 @@ async def test_a_hundred_viewers_through_the_front_door_are_counted_and_cost_one
         for name, data in got.items():
             assert data == (tmp_path / "source" / name).read_bytes()
             assert origin.requests[name] == 1, f"{name} was fetched more than once"
-            assert village.line.requests[f"/streams/city-live/{name}"] == 1
+            assert line.requests[f"/streams/city-live/{name}"] == 1
+
+
+async def test_a_watched_broadcasts_new_segments_are_at_the_edge_before_its_playlist_names_them(
+        aiohttp_client: Any, tmp_path: Path) -> None:
+    async with _city_broadcast(aiohttp_client, tmp_path) as (village, origin, line):
+        async with front_door(village.edge) as (_, url), viewers_session() as session:
+            base = f"{url}/streams/city-live"
+            status, body, _ = await _get(session, "GET", f"{base}/index.m3u8", {"X-Device-Id": "stb-1"})
+            assert status == 200, body
+            seen = set(parse_media_playlist(body).names())
+            reloads_before = line.requests["/streams/city-live/index.m3u8"]
+            started = time.monotonic()
+            new: list[str] = []
+            while time.monotonic() - started < 5:
+                status, body, _ = await _get(session, "GET", f"{base}/index.m3u8", {"X-Device-Id": "stb-1"})
+                for name in parse_media_playlist(body).names():
+                    if name not in seen:
+                        # Named to viewers only once it is here: no viewer waits on the line for it.
+                        assert line.requests[f"/streams/city-live/{name}"] == 1, f"{name} listed before it was here"
+                        seen.add(name)
+                        new.append(name)
+                        status, data, _ = await _get(session, "GET", f"{base}/{name}", {"X-Device-Id": "stb-1"})
+                        assert (status, data) == (200, (tmp_path / "source" / name).read_bytes())
+                await asyncio.sleep(0.05)
+            watched_s = time.monotonic() - started
+            assert len(new) >= 3
+            # Reloaded on the edge's own beat, about once a second, however often viewers ask.
+            assert line.requests["/streams/city-live/index.m3u8"] - reloads_before <= watched_s + 2
+            relay = village.streams.relays["city-live"]
+            assert relay.following
+        await eventually("the relay to stop following when the front door closes", lambda: not relay.following)
+        for name in new:
+            assert line.requests[f"/streams/city-live/{name}"] == 1 and origin.requests[name] == 1
+
+
+async def test_a_followed_relay_stops_asking_upstream_soon_after_its_last_viewer(tmp_path: Path) -> None:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "index.m3u8").write_bytes(b"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nseg1.ts\n")
+    (folder / "seg1.ts").write_bytes(b"G" * 1000)
+    origin = await Origin(folder).start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            relay = HlsRelay(session, origin.url, playlist_ttl_s=0.2, follow_idle_s=1.0)
+            relay.follow()
+            assert (await relay.playlist()).endswith(b"seg1.ts\n")
+            assert relay.cached_segment("seg1.ts") == b"G" * 1000, "fetched before anyone asked"
+            await eventually("the relay to stop following", lambda: not relay.following, timeout_s=5)
+            asked = origin.requests["index.m3u8"]
+            assert 3 <= asked <= 1.0 / 0.2 + 3, "re-read on its beat while watched"
+            await asyncio.sleep(0.5)
+            assert origin.requests["index.m3u8"] == asked and origin.requests["seg1.ts"] == 1
     finally:
-        source.kill()
-        await asyncio.to_thread(source.wait, 10)
         await origin.stop()
-        await village.line.stop()
