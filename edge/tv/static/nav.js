@@ -278,9 +278,10 @@
     }
     var stored = storage('device-token');
     if (stored && once('device-restored', stored)) { useToken(stored); return; }
-    if (!once('device-registered', '1')) { return; }
+    /* Marked only once a registration came back: one cut short by leaving the page is simply made again. */
+    try { if (window.sessionStorage.getItem('device-registered')) { return; } } catch (e) { return; }
     TV.request('POST', '/api/v1/devices', { mw: TV.middleware, device_id: TV.deviceHint }, function (status, data) {
-      if (status === 201 && data && data.token) {
+      if (status === 201 && data && data.token && once('device-registered', data.token)) {
         storage('device-token', data.token);
         storage('device', data.device_id);
         useToken(data.token);
