@@ -44,7 +44,15 @@ class DirectAccess:
         self.loop_ok = loop_ok
 
     def open_device(self, name: str) -> int:
-        return devices.open_stick_device(name, self.loop_ok)
+        try:
+            return devices.open_stick_device(name, self.loop_ok)
+        except PermissionError as exc:
+            if exc.errno is None:
+                raise  # not a stick
+            # The device node itself refused: an unprivileged edge started without its helper.
+            raise StickError("no_helper", f"the box cannot open sticks ({exc.strerror}): it runs without root and"
+                             f" without a stick helper ({HELPER_ENV}); restart the box, and call the city's support"
+                             " if it happens again") from exc
 
     def ext4_folder(self, name: str) -> AbstractAsyncContextManager[Path]:
         return mounted_read_only(f"/dev/{name}")

@@ -19,10 +19,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from deploy.local_processes import edge_service, free_port
+from deploy.local_processes import Service, edge_service, free_port
 from edge.usb.stick_access import HelperAccess
 from provisioning.stick import DirStick, StickError, take_inventory
 from provisioning.stick_probe import probe_descriptor
@@ -179,38 +180,65 @@ def test_an_edge_running_as_nobody_serves_and_provisions_itself_from_a_stick_thr
         edge_as_nobody_through(path, field, open_dir, tmp_path, monkeypatch)
 
 
-def edge_as_nobody_through(path: str, field: Field, open_dir: Path, tmp_path: Path,
-                           monkeypatch: pytest.MonkeyPatch) -> None:
-    data = open_dir / "edge"
+@contextmanager
+def edge_as_nobody(folder: Path, helper_socket: str | None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
+    """An unprovisioned edge started as `nobody` in a data folder of its own, asking `helper_socket` for sticks."""
+    data = folder / "edge"
     data.mkdir()
     (data / "config.toml").write_text(FAST_EDGE)
     os.chown(data, NOBODY, NOBODY)
     os.chown(data / "config.toml", NOBODY, NOBODY)
-    monkeypatch.setenv("VILLAGENET_STICK_HELPER", path)
+    if helper_socket is None:
+        monkeypatch.delenv("VILLAGENET_STICK_HELPER", raising=False)
+    else:
+        monkeypatch.setenv("VILLAGENET_STICK_HELPER", helper_socket)
     edge = edge_service(data, free_port())
-    serve_args = edge.argv[1:]
     edge.argv = as_nobody(python_for_nobody(monkeypatch), "-c", "import sys; from edge.cli import main; sys.exit(main())",
-                          *serve_args)
-    image = make_fat_image(tmp_path / "stick.img", {"VILLAGENET/provision.vnb": field.bundle("v1")})
+                          *edge.argv[1:])
     try:
         edge.start()
         assert edge.proc is not None
         uid_line = next(x for x in Path(f"/proc/{edge.proc.pid}/status").read_text().splitlines()
                         if x.startswith("Uid:"))
         assert uid_line.split()[1:] == [str(NOBODY)] * 4, uid_line
+        yield edge
+    finally:
+        edge.stop()
+
+
+def usb_last(edge: Service) -> dict[str, Any] | None:
+    last: dict[str, Any] | None = http("GET", edge.url + "/api/v1/status?format=json")[1]["usb"]["last"]
+    return last
+
+
+def edge_as_nobody_through(path: str, field: Field, open_dir: Path, tmp_path: Path,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    image = make_fat_image(tmp_path / "stick.img", {"VILLAGENET/provision.vnb": field.bundle("v1")})
+    with edge_as_nobody(open_dir, path, monkeypatch) as edge:
+        assert edge.proc is not None
         assert http("GET", edge.url + "/api/v1/info")[1]["provisioned"] is False
         with attached(image) as device:
             denied = subprocess.run(as_nobody(sys.executable, "-c", f"open({device!r}, 'rb')"), capture_output=True)
             assert denied.returncode != 0 and b"PermissionError" in denied.stderr, "nobody cannot read the disk"
-            last = wait_for("the stick serviced", lambda: http("GET", edge.url + "/api/v1/status?format=json")[1][
-                "usb"]["last"], timeout_s=60)
+            last = wait_for("the stick serviced", lambda: usb_last(edge), timeout_s=60)
         assert last["outcome"] == "applied", last["reason"]
         info = http("GET", edge.url + "/api/v1/info")[1]
         assert info["provisioned"] is True and info["village_id"] == "v1"
         helper_log = (open_dir / "helper.log").read_text()
         assert f"uid {NOBODY} asked; answered ok" in helper_log
+        data = open_dir / "edge"
         assert all(p.stat().st_uid == NOBODY for p in data.iterdir() if p.name != "edge.log")
         time.sleep(0.2)
         assert edge.proc.poll() is None
-    finally:
-        edge.stop()
+
+
+@needs_root
+@needs_loop
+def test_an_unprivileged_edge_without_its_helper_refuses_the_stick_with_a_reason_and_keeps_serving(
+        field: Field, open_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    image = make_fat_image(tmp_path / "stick.img", {"VILLAGENET/provision.vnb": field.bundle("v1")})
+    with edge_as_nobody(open_dir, None, monkeypatch) as edge, attached(image):
+        last = wait_for("the stick refused", lambda: usb_last(edge), timeout_s=60)
+        assert (last["outcome"], last["code"]) == ("refused", "no_helper"), last
+        assert "stick helper" in last["reason"] and "服务" in last["reason_zh"]
+        assert http("GET", edge.url + "/api/v1/info")[1]["provisioned"] is False
