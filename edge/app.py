@@ -28,6 +28,7 @@ from .staff.web import error_page as staff_error_page
 from .streams import routes as streams_routes
 from .streams.lifecycle import streams_ctx
 from .tv.render import error_page as tv_error_page
+from .usage.lifecycle import usage_ctx
 from .usb.lifecycle import usb_watcher_ctx
 from .web.errors import ERROR_PAGES, ErrorPages, error_middleware
 
@@ -122,6 +123,7 @@ def create_app(config: EdgeConfig) -> web.Application:
     app.add_routes(api_status.routes)
     app.add_routes(streams_routes.routes)
     app.cleanup_ctx.append(streams_ctx)  # after the runtime and sync contexts it builds on
+    app.cleanup_ctx.append(usage_ctx)  # counts the TV pages' views and the streams' viewers: after both
     tv.setup(app)
     app.add_routes(staff_pairing.routes)  # before the /staff sub-app, which would answer "/staff" with a 404
     app.add_subapp("/staff", create_staff_app())

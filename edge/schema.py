@@ -195,4 +195,34 @@ CREATE TABLE IF NOT EXISTS vote_questions (
     closed_at  REAL,
     cutoff_up_seq INTEGER                   -- votes in the up feed up to here count (set when closed)
 );
+-- Usage (edge/usage/): what is counted during a day, and which finished days went up as `usage_day` records.
+CREATE TABLE IF NOT EXISTS usage_tallies (
+    day    TEXT NOT NULL,                   -- Asia/Shanghai date
+    metric TEXT NOT NULL,                   -- 'area' (opens of an area screen) or 'notice' (opens of a notice)
+    key    TEXT NOT NULL,                   -- the area code or the notice id
+    n      INTEGER NOT NULL,
+    PRIMARY KEY (day, metric, key)
+);
+CREATE TABLE IF NOT EXISTS usage_devices (  -- which TVs were active (or opened a notice) that day; never sent
+    day       TEXT NOT NULL,
+    metric    TEXT NOT NULL,                -- 'tv' or 'notice'
+    device_id TEXT NOT NULL,
+    PRIMARY KEY (day, metric, device_id)
+);
+CREATE TABLE IF NOT EXISTS usage_samples (  -- the day's viewers and check-ins, sampled while the box runs
+    day               TEXT PRIMARY KEY,
+    live_peak         INTEGER NOT NULL DEFAULT 0,
+    live_viewer_s     REAL NOT NULL DEFAULT 0,
+    recorded_peak     INTEGER NOT NULL DEFAULT 0,
+    recorded_viewer_s REAL NOT NULL DEFAULT 0,
+    households        INTEGER NOT NULL DEFAULT 0,
+    alone_registered  INTEGER NOT NULL DEFAULT 0,
+    alone_checked_in  INTEGER NOT NULL DEFAULT 0,
+    last_at           REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS usage_sent (     -- a finished day's record, appended to the up feed exactly once
+    day     TEXT PRIMARY KEY,
+    up_seq  INTEGER NOT NULL,
+    sent_at REAL NOT NULL
+);
 """

@@ -32,15 +32,16 @@ from .schema_migrations import migrate
 from .store_audit import AuditReads
 from .store_officials import OfficialsReads, within_scope_sql
 from .store_tx import Tx
+from .store_usage import USAGE_SCHEMA, UsageReads
 from .validate import now
 
 
-class HubStore(OfficialsReads, AuditReads):
+class HubStore(OfficialsReads, AuditReads, UsageReads):
     def __init__(self, path: Path) -> None:
         self._db = Database(path)
 
     async def open(self) -> None:
-        await self._db.open(SCHEMA)
+        await self._db.open(SCHEMA + USAGE_SCHEMA)
         async with self._db.write() as conn:
             await migrate(conn)
 

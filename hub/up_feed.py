@@ -27,6 +27,7 @@ from .local_replies import keep_local_reply
 from .models import Head, Submission, Village
 from .store import HubStore
 from .store_tx import Tx
+from .usage import keep_usage_day
 from .validate import is_uuid, jsonable, parse_rfc3339
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,9 @@ async def _apply(tx: Tx, village_id: str, fresh: list[Entry]) -> int:
     for e in fresh:
         if e.op["kind"] == "submission":
             continue  # submissions are immutable once sent; a delete of one changes nothing here
+        if e.op["kind"] == "usage_day":
+            await keep_usage_day(tx, village_id, e.op)  # its own table, one final row per village and day
+            continue
         if e.op["op"] == "put":
             await tx.put_edge_record(village_id, e.op)
             if e.op["kind"] == "local_reply":

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from . import codec
 from .errors import DecodeError, OwnershipError
+from .usage_day import validate_usage_day
 
 Side = Literal["hub", "edge"]
 
@@ -32,6 +33,7 @@ KIND_OWNER: dict[str, Side] = {
     "local_reply": "edge",  # {submission_id, text, by, at}: the hub keeps it as a reply of that submission
     "submission_handover": "edge",  # {submission_id, by, note, at}: staff handed it to the town
     "village_notice": "edge",  # {title, body, area, priority, scope: village:ID, published_at, expires_at, by}
+    "usage_day": "edge",  # a finished day's usage, counts only (protocol/usage_day.py); final once sent
 }
 
 SUBMISSION_KINDS = ("feedback", "consultation", "service_request", "checkin", "incident", "vote", "rating")
@@ -93,4 +95,6 @@ def validate_op(op: Any, sender: Side) -> dict[str, Any]:
         if not 0 <= size <= MAX_BLOB_SIZE:
             raise DecodeError("blob ref size is out of range")
         codec.field(r, "mime", str, "blob ref")
+    if kind == "usage_day" and action == "put":
+        validate_usage_day(rid, body, AREAS)
     return m

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 from edge.feeds.positions import down_applied
@@ -128,3 +129,20 @@ async def alert_log(db: Database, notice_id: str) -> list[dict[str, Any]]:
         "SELECT device_id, shown_at, acked_at FROM alert_log WHERE notice_id = ? ORDER BY shown_at", (notice_id,)
     )
     return [{"device_id": r["device_id"], "shown_at": r["shown_at"], "acked_at": r["acked_at"]} for r in rows]
+
+
+async def alert_counts_between(db: Database, start: str, end: str) -> tuple[int, int, int]:
+    """(alerts shown, acknowledged, total seconds from showing to acknowledging) with the event between `start` and
+    `end` (RFC 3339 UTC text as the log writes it): counts only, for the day's usage record (edge/usage/)."""
+    shown = await db.fetchvalue(
+        "SELECT COUNT(*) FROM alert_log WHERE shown_at >= ? AND shown_at < ?", (start, end), default=0
+    )
+    acked = await db.fetchall(
+        "SELECT shown_at, acked_at FROM alert_log WHERE acked_at >= ? AND acked_at < ?", (start, end)
+    )
+    seconds = sum(max(0.0, (_parse_utc(r["acked_at"]) - _parse_utc(r["shown_at"])).total_seconds()) for r in acked)
+    return int(shown), len(acked), round(seconds)
+
+
+def _parse_utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from edge.notices.board import list_notices
 from edge.residents.my_submissions import checked_in, device_submission, device_submissions
+from edge.usage.tally import tally_of
 from protocol.records import AREAS, is_sha256_hex
 
 from ..runtime import RUNTIME
@@ -41,6 +42,17 @@ def _today() -> Any:
     return datetime.now().astimezone().date()
 
 
+def _count_view(request: web.Request, viewer: Viewer, area: str | None = None, notice_id: str | None = None) -> None:
+    """Usage counts (edge/usage/): a view of this screen by this TV; nothing leaves the box but the day's totals."""
+    tally = tally_of(request.app)
+    if tally is None:
+        return
+    if notice_id is not None:
+        tally.notice(viewer.device_id, notice_id)
+    else:
+        tally.page(viewer.device_id, area)
+
+
 def _media_tags(notice: dict[str, Any]) -> list[str]:
     tags: list[str] = []
     for a in notice["attachments"]:
@@ -67,6 +79,7 @@ async def home(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     t = TEXTS.translator(viewer.lang)
     state = rt.holder.current
+    _count_view(request, viewer)
     return render(request, viewer, "home.html", heading=t("app.title", village=state.village_name if state else ""),
                   back=None, page="home", areas=AREAS, **await _checkin(request, viewer))
 
@@ -78,6 +91,7 @@ async def area(request: web.Request) -> web.Response:
         raise web.HTTPFound("/tv/")  # an old bookmark: home is the nearest useful screen
     viewer = _viewer(request)
     notices = await list_notices(request.app[RUNTIME].db, code, limit=200)
+    _count_view(request, viewer, area=code)
     return render(request, viewer, "area.html", heading=TEXTS.translator(viewer.lang)(f"area.{code}"), back="/tv/",
                   page=f"area-{code}", area=code, notices=notices, media_tags=_media_tags,
                   actions=AREA_ACTIONS[code], forms=FORMS, **await _checkin(request, viewer))
@@ -93,6 +107,7 @@ async def notice(request: web.Request) -> web.Response:
     if found is None:
         return render(request, viewer, "gone.html", heading=t("list.notices"), back="/tv/", page="notice-gone",
                       message=t("notice.not_found"), status=404)
+    _count_view(request, viewer, notice_id=nid)
     return render(request, viewer, "notice.html", heading=t(f"area.{found['area']}"),
                   back=f"/tv/area/{found['area']}", page="notice", notice=found, media_tags=_media_tags,
                   present=rt.content.has)
@@ -119,6 +134,7 @@ async def live(request: web.Request) -> web.Response:
     if not sid.replace("-", "").replace("_", "").isalnum() or len(sid) > 100:
         raise web.HTTPFound(back)
     title = request.query.get("title", "")[:100] or TEXTS.translator(viewer.lang)("live.heading")
+    _count_view(request, viewer)
     return render(request, viewer, "play.html", heading=title, back=back, page="live",
                   src=f"/streams/{sid}/index.m3u8", live=True, stream_id=sid)
 
