@@ -23,9 +23,11 @@ from .down_feed import DownFeed
 from .errors import HubError
 from .keys_store import load_admin_token, renew_trust_if_due
 from .notice_review import publish_due
+from .online_share import fold_now_and_then
+from .routes_stats import routes as stats_routes
 from .services import HUB, Hub
 from .session_auth import identify
-from .status_poller import StatusPoller
+from .status_poller import StatusPoller, stale_after_s
 from .store import HubStore
 
 log = logging.getLogger(__name__)
@@ -78,9 +80,11 @@ def create_app(config: HubConfig) -> web.Application:
     app.add_routes(routes_officials.routes)
     app.add_routes(routes_pages.routes)  # the officials' web page under /admin/
     routes_streams.setup(app)  # streams, their relay, recordings and vote tallies
+    app.add_routes(stats_routes)  # GET /api/v1/stats (docs/statistics.md)
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_background("status-poller", lambda hub: hub.poller.run()))
     app.cleanup_ctx.append(_background("scheduled-publication", _publish_when_due))
+    app.cleanup_ctx.append(_background("online-share", lambda hub: fold_now_and_then(hub.store, stale_after_s(hub.config))))
     return app
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from protocol.database import Database
+from protocol.records import AREAS
 
 from .store_tx_base import SqlTx
 
-# The counts kept as columns (summed by SQL); the record as sent stays in `body` (area and notice counts).
+# The counts kept as columns (summed by SQL); the record as sent stays in `body` (with the views per notice).
 USAGE_COUNTS = ("tvs_active", "households", "notice_views", "notice_viewers", "live_peak", "live_minutes",
                 "recorded_peak", "recorded_minutes", "alerts_shown", "alerts_acknowledged", "ack_seconds",
-                "checkins_registered", "checkins_done")
+                "checkins_registered", "checkins_done", *(f"opens_{area}" for area in AREAS))
 _PEAKS = ("live_peak", "recorded_peak")  # a peak is the most on one day: its maximum, not its sum, is meaningful
 
 USAGE_SCHEMA = f"""
@@ -77,16 +78,6 @@ class UsageReads:
             [first_day, last_day, first_day, last_day, *params],
         )
         return [dict(r) for r in rows]
-
-    async def usage_bodies(self, scope: str, first_day: str, last_day: str) -> list[str]:
-        """The JSON of every usage record in scope and period (for the per-area and per-notice counts)."""
-        condition, params = villages_in_scope_sql(scope)
-        rows = await self._db.fetchall(
-            f"SELECT u.body FROM usage_days u JOIN villages v ON v.id = u.village_id"
-            f" WHERE u.day BETWEEN ? AND ? AND {condition}",
-            [first_day, last_day, *params],
-        )
-        return [r["body"] for r in rows]
 
 
 class UsageTx(SqlTx):

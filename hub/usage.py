@@ -10,6 +10,8 @@ import json
 import logging
 from typing import Any
 
+from protocol.records import AREAS
+
 from .store_tx import Tx
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ def usage_counts(body: dict[str, Any]) -> dict[str, int]:
         "ack_seconds": body["alerts"]["ack_seconds"],
         "checkins_registered": body["checkins"]["registered"],
         "checkins_done": body["checkins"]["checked_in"],
+        **{f"opens_{area}": body["area_opens"].get(area, 0) for area in AREAS},
     }
 
 

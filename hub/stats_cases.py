@@ -1,0 +1,26 @@
+"""The cases part of GET /api/v1/stats: the seam the cases' statistics fill (hub/routes_stats.py calls it).
+
+Until they do, the answer says so plainly: `cases` is null and no unit or village has case figures. Fill
+`case_stats` from the cases' store (hub/store_cases.py) with the contract's `cases` shape, per unit and village.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .stats_period import Period
+from .store import HubStore
+
+
+@dataclass
+class CaseStats:
+    cases: dict[str, Any] | None = None  # {total, by_state, accepted_on_time_rate, answered_on_time_rate, overdue,
+    #                                       satisfaction: {ratings, satisfied_rate, mean}} of the whole scope
+    units: list[dict[str, Any]] = field(default_factory=list)  # [{id, name, cases: {...}}]
+    by_village: dict[str, dict[str, Any]] = field(default_factory=dict)  # village id -> its `cases` figures
+
+
+async def case_stats(store: HubStore, scope: str, period: Period) -> CaseStats:
+    """The cases received in `period` inside `scope` (Period.bounds() gives the period in unix seconds)."""
+    return CaseStats()
