@@ -140,6 +140,7 @@
     if (action === 'back') { goBack(); return; }
     if (action && TV.actions[action]) { TV.actions[action](el); return; }
     if (el.tagName === 'A' && el.getAttribute('href') && el.getAttribute('href') !== '#') {
+      TV.leaving = true;
       location.href = el.getAttribute('href');
     }
   }
@@ -147,7 +148,7 @@
 
   function goBack() {
     if (TV.onBack && TV.onBack()) { return; }
-    if (TV.backUrl) { location.href = TV.backUrl; }
+    if (TV.backUrl) { TV.leaving = true; location.href = TV.backUrl; }
   }
   TV.back = goBack;
 
@@ -266,10 +267,13 @@
     } catch (e) { return false; }
     return true;
   }
+  /* The page is drawn again with its device, unless the resident is already on the way elsewhere: the next page
+     carries the cookie, and a reload now would pull them back. */
   function useToken(token) {
     document.cookie = 'device_token=' + encodeURIComponent(token) + '; path=/; max-age=315360000; samesite=lax';
-    location.reload();
+    if (!TV.leaving) { location.reload(); }
   }
+  if (window.addEventListener) { window.addEventListener('beforeunload', function () { TV.leaving = true; }, false); }
   function keepDevice() {
     if (TV.token) {
       storage('device-token', TV.token);
