@@ -15,7 +15,16 @@ from aiohttp import web
 
 from protocol.http_errors import ApiError, error_middleware
 
-from . import routes_admin, routes_notices, routes_officials, routes_pages, routes_streams, routes_sync
+from . import (
+    case_deadlines,
+    routes_admin,
+    routes_cases,
+    routes_notices,
+    routes_officials,
+    routes_pages,
+    routes_streams,
+    routes_sync,
+)
 from .blob_serving import name_blob_etag
 from .blobs import BlobStore
 from .config import HubConfig
@@ -78,6 +87,7 @@ def create_app(config: HubConfig) -> web.Application:
     app.add_routes(routes_admin.routes)
     app.add_routes(routes_notices.routes)
     app.add_routes(routes_officials.routes)
+    app.add_routes(routes_cases.routes)  # cases and routing rules (docs/cases.md)
     app.add_routes(routes_pages.routes)  # the officials' web page under /admin/
     routes_streams.setup(app)  # streams, their relay, recordings and vote tallies
     app.add_routes(stats_routes)  # GET /api/v1/stats (docs/statistics.md)
@@ -85,6 +95,7 @@ def create_app(config: HubConfig) -> web.Application:
     app.cleanup_ctx.append(_background("status-poller", lambda hub: hub.poller.run()))
     app.cleanup_ctx.append(_background("scheduled-publication", _publish_when_due))
     app.cleanup_ctx.append(_background("online-share", lambda hub: fold_now_and_then(hub.store, stale_after_s(hub.config))))
+    app.cleanup_ctx.append(_background("case-deadlines", lambda hub: case_deadlines.run(hub.store, hub.down)))
     return app
 
 

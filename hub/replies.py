@@ -12,8 +12,9 @@ from protocol.records import put
 
 from .down_feed import DownFeed
 from .errors import NotFound
-from .models import Reply
+from .models import Reply, Submission
 from .store import HubStore
+from .store_tx import Tx
 from .validate import require_object, require_uuid, rfc3339, text_field
 
 MAX_TEXT = 2000
@@ -27,13 +28,17 @@ async def add_reply(store: HubStore, down: DownFeed, submission_id: str, raw: An
     text = text_field(body, "text", MAX_TEXT)
     by = text_field(body, "by", MAX_BY, required=False) or DEFAULT_BY
     assert text is not None
-    reply_id = str(uuid.uuid4())
     async with store.transaction() as tx:
         sub = await tx.get_submission(submission_id)
         if sub is None:
             raise NotFound(f"the hub holds no submission {submission_id}", "unknown_submission")
-        op = put("reply", reply_id, {"submission_id": submission_id, "text": text, "by": by, "at": rfc3339(tx.now)})
-        heads = await down.append(tx, {sub.village_id: [op]})
-        await tx.insert_reply(reply_id, submission_id, sub.village_id, text, by, heads[sub.village_id].seq)
-        reply = Reply(reply_id, submission_id, sub.village_id, text, by, tx.now, heads[sub.village_id].seq)
-    return reply
+        return await send_reply(tx, down, sub, text, by)
+
+
+async def send_reply(tx: Tx, down: DownFeed, sub: Submission, text: str, by: str) -> Reply:
+    """Store a reply and put it into the village's down feed inside `tx` (a case's reply goes the same way)."""
+    reply_id = str(uuid.uuid4())
+    op = put("reply", reply_id, {"submission_id": sub.id, "text": text, "by": by, "at": rfc3339(tx.now)})
+    heads = await down.append(tx, {sub.village_id: [op]})
+    await tx.insert_reply(reply_id, sub.id, sub.village_id, text, by, heads[sub.village_id].seq)
+    return Reply(reply_id, sub.id, sub.village_id, text, by, tx.now, heads[sub.village_id].seq)

@@ -106,7 +106,7 @@ async def up_push(request: web.Request) -> web.Response:
         have = (await hub.store.up_head(village.id)).seq
         log.warning("refused up batch from village %s: %s (%s)", village.id, exc.detail, exc.code)
         raise up_feed.UpRefused(413 if exc.code == "too_large" else 400, exc.code, exc.detail, have) from None
-    head = await up_feed.receive_up_batch(hub.store, village, plain)
+    head = await up_feed.receive_up_batch(hub.store, village, plain, hub.down)
     ack = make_ack(hub.keys.signing, feed_name("up", village.id), head.seq, head.hash)
     return web.json_response({"have": head.seq, "hash": head.hash.hex(),
                               "ack": base64.urlsafe_b64encode(ack).decode("ascii")})

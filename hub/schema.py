@@ -1,5 +1,5 @@
 """The hub's SQLite schema: registry and org, officials and sessions, audit log, feeds, notices, submissions,
-replies, blobs and pulled status.
+replies, blobs, pulled status, and cases with their routing rules.
 
 Times are unix seconds (REAL) except times that came from an edge, which are kept as the RFC 3339 text it sent.
 Every statement is CREATE ... IF NOT EXISTS, so an older hub's database opens as it is; what an older table lacks
@@ -231,4 +231,65 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+-- Cases (hub/cases.py): one per resident's request (or per Open311 filing), through new, assigned, in_progress,
+-- answered and closed. Times are unix seconds; deadlines are the end of a working day in Asia/Shanghai.
+CREATE TABLE IF NOT EXISTS cases (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    submission_id TEXT UNIQUE,     -- the resident's submission; NULL for a case filed through Open311
+    village_id TEXT,               -- NULL for a case filed through Open311 (the city's own)
+    town_id TEXT,                  -- the town whose dispatchers own it; NULL: the city's
+    source TEXT NOT NULL,          -- 'village' or 'open311'
+    kind TEXT NOT NULL,
+    category TEXT NOT NULL,
+    text TEXT NOT NULL,            -- the resident's words, as sent
+    state TEXT NOT NULL CHECK (state IN ('new', 'assigned', 'in_progress', 'answered', 'closed')),
+    unit TEXT,                     -- the unit it is assigned to; NULL while with the dispatcher
+    handled_by TEXT,               -- who answered: unit:ID, or village:ID for a village's local reply
+    time_limit_days INTEGER NOT NULL,
+    received_at REAL NOT NULL,
+    accept_by REAL,
+    due_at REAL,
+    calendar_fallback INTEGER NOT NULL DEFAULT 0,
+    overdue INTEGER NOT NULL DEFAULT 0,
+    escalated_to TEXT,
+    reopened INTEGER NOT NULL DEFAULT 0,
+    rating INTEGER,
+    extension_request TEXT,        -- JSON {working_days, reason, by, at} while a handler's request waits
+    accepted_at REAL,
+    answered_at REAL,
+    closed_at REAL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cases_state ON cases(state, n);
+CREATE INDEX IF NOT EXISTS cases_village ON cases(village_id, n);
+CREATE INDEX IF NOT EXISTS cases_unit ON cases(unit, n);
+
+CREATE TABLE IF NOT EXISTS case_history (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id TEXT NOT NULL REFERENCES cases(id),
+    at REAL NOT NULL,
+    username TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS case_history_case ON case_history(case_id, n);
+
+-- Routing rules (hub/case_routing.py): (kind, category) to a unit and a time limit; '' is any category.
+CREATE TABLE IF NOT EXISTS case_routes (
+    kind TEXT NOT NULL,
+    category TEXT NOT NULL,
+    unit TEXT NOT NULL REFERENCES units(id),
+    days INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (kind, category)
+);
+
+-- Open311 API keys (hub/open311.py): a city system that may file and read cases; only the SHA-256 is kept.
+CREATE TABLE IF NOT EXISTS open311_keys (
+    key_hash TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
 """

@@ -72,7 +72,7 @@ async def _one_village(store: HubStore, down: DownFeed, signing: Any, sync_dir: 
     for f in (f for f in files if f.kind == "up" and f.village_id == vid):
         data = compression.decompress(read_file(f.path), BATCH_LIMITS.max_bytes)
         try:
-            await receive_up_batch(store, village, data)
+            await receive_up_batch(store, village, data, down)
         except HubError as exc:
             if exc.code != "wrong_sequence":
                 raise

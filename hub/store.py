@@ -7,7 +7,7 @@ methods without touching the sync logic.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -30,15 +30,18 @@ from .models import (
 from .schema import SCHEMA
 from .schema_migrations import migrate
 from .store_audit import AuditReads
+from .store_cases import CasesReads
 from .store_officials import OfficialsReads, within_scope_sql
 from .store_tx import Tx
 from .store_usage import USAGE_SCHEMA, UsageReads
 from .validate import now
 
 
-class HubStore(OfficialsReads, AuditReads, UsageReads):
+class HubStore(OfficialsReads, AuditReads, CasesReads, UsageReads):
     def __init__(self, path: Path) -> None:
         self._db = Database(path)
+        # Where write transactions get their time: tests of deadlines set a day in a holiday week here.
+        self.clock: Callable[[], float] = now
 
     async def open(self) -> None:
         await self._db.open(SCHEMA + USAGE_SCHEMA)
@@ -52,7 +55,7 @@ class HubStore(OfficialsReads, AuditReads, UsageReads):
     async def transaction(self) -> AsyncIterator[Tx]:
         """One write transaction; its after-commit hooks run once it is durably committed."""
         async with self._db.write() as conn:
-            tx = Tx(conn, now())
+            tx = Tx(conn, self.clock())
             yield tx
         tx.committed()
 

@@ -14,13 +14,14 @@ from protocol.feed import GENESIS, Entry
 
 from .models import VILLAGE_COLUMNS, VILLAGE_FROM, Head, Notice, Stream, Submission, Village
 from .store_audit import AuditTx
+from .store_cases import CasesTx
 from .store_officials import OfficialsTx
 from .store_usage import UsageTx
 
 STATUS_HISTORY_KEEP = 200
 
 
-class Tx(OfficialsTx, AuditTx, UsageTx):
+class Tx(OfficialsTx, AuditTx, CasesTx, UsageTx):
     # registry
 
     async def get_village(self, village_id: str) -> Village | None:

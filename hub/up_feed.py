@@ -1,7 +1,8 @@
 """Receiving a village's up feed: verify the batch, then apply what is new and the new head in one transaction.
 
 A refused batch changes nothing; a replayed one applies nothing; a submission is stored once by its client UUID,
-whatever the number of times its entry arrives.
+whatever the number of times its entry arrives (by line or by USB stick), and its case is opened in the same
+transaction only when the submission is new: one submission, one case.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from protocol.errors import (
 from protocol.feed import Batch, Entry, feed_name, new_entries, open_batch
 from protocol.records import SUBMISSION_KINDS
 
+from . import cases
+from .down_feed import DownFeed
 from .errors import BadInput, HubError
 from .local_replies import keep_local_reply
 from .models import Head, Submission, Village
@@ -92,7 +95,7 @@ def submission_from_op(village_id: str, entry: Entry, received_at: float) -> Sub
     )
 
 
-async def _apply(tx: Tx, village_id: str, fresh: list[Entry]) -> int:
+async def _apply(tx: Tx, down: DownFeed, village_id: str, fresh: list[Entry]) -> int:
     """Validate every op first, then write: a bad op anywhere refuses the whole batch."""
     subs = [
         submission_from_op(village_id, e, tx.now)
@@ -102,7 +105,12 @@ async def _apply(tx: Tx, village_id: str, fresh: list[Entry]) -> int:
     await tx.insert_up_entries(village_id, fresh)
     stored = 0
     for sub in subs:
-        stored += await tx.insert_submission(sub)
+        if await tx.insert_submission(sub):
+            stored += 1
+            if sub.kind == "rating":
+                await cases.rate(tx, down, sub)
+            else:
+                await cases.open_for_submission(tx, down, sub)
     for e in fresh:
         if e.op["kind"] == "submission":
             continue  # submissions are immutable once sent; a delete of one changes nothing here
@@ -111,15 +119,22 @@ async def _apply(tx: Tx, village_id: str, fresh: list[Entry]) -> int:
             continue
         if e.op["op"] == "put":
             await tx.put_edge_record(village_id, e.op)
-            if e.op["kind"] == "local_reply":
-                await keep_local_reply(tx, village_id, e.op)
+            if e.op["kind"] == "local_reply" and await keep_local_reply(tx, village_id, e.op):
+                await cases.answered_locally(tx, down, village_id, e.op)
+            elif e.op["kind"] == "submission_handover":
+                await cases.handed_to_town(tx, down, village_id, e.op)
         else:
             await tx.delete_edge_record(village_id, e.op["kind"], e.op["id"])
     return stored
 
 
-async def receive_up_batch(store: HubStore, village: Village, data: bytes) -> Head:
-    """Verify and apply an up batch from the village's enrolled edge; returns what the hub now holds."""
+async def receive_up_batch(store: HubStore, village: Village, data: bytes, down: DownFeed | None = None) -> Head:
+    """Verify and apply an up batch from the village's enrolled edge; returns what the hub now holds.
+
+    `down` is the hub's down feed, whose long polls learn of the cases' `case_status` records at once; without
+    it (a one-shot command) they are found by the polls' own re-read within seconds.
+    """
+    down = down or DownFeed(store)
     enrolled = village.edge_key
 
     def trusted(key: bytes) -> bool:
@@ -142,7 +157,7 @@ async def receive_up_batch(store: HubStore, village: Village, data: bytes) -> He
         if not fresh:
             return head
         try:
-            stored = await _apply(tx, village.id, fresh)
+            stored = await _apply(tx, down, village.id, fresh)
         except BadInput as exc:
             log.warning("refused up batch from village %s: %s", village.id, exc.detail)
             raise UpRefused(400, "malformed", exc.detail, head.seq) from None

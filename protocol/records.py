@@ -23,6 +23,9 @@ KIND_OWNER: dict[str, Side] = {
     "setting": "hub",
     "stream": "hub",
     "release": "hub",
+    # {submission_id, case_id, state, label, due_at, due_date, unit_name, at}: where a resident's request stands,
+    # keyed by the submission's id; label is what the TV shows (已受理, 办理中, 已答复, 已办结), see docs/cases.md
+    "case_status": "hub",
     # owned by the village edge, travel up
     "submission": "edge",
     "device_status": "edge",

@@ -13,13 +13,14 @@ async def test_a_reply_goes_into_the_village_down_feed_and_the_listing(kit: HubK
     edge = await kit.enroll("v1")
     sub_id = str(uuid.uuid4())
     await edge.push(edge.batch(edge.next_entries([edge.submission_op(sub_id)])))
+    opened = (await edge.get_down()).head_seq  # the feedback's case status (已受理) went down first
 
     resp = await kit.client.post(f"/api/v1/submissions/{sub_id}/replies", json={"text": "已安排维修。"},
                                  headers=kit.admin)
     assert resp.status == 201
     reply = await resp.json()
 
-    batch = await edge.get_down()
+    batch = await edge.get_down(after=opened)
     (entry,) = batch.entries
     assert (entry.op["op"], entry.op["kind"], entry.op["id"]) == ("put", "reply", reply["id"])
     assert entry.op["body"] == {"submission_id": sub_id, "text": "已安排维修。", "by": "市级平台", "at": reply["at"]}
