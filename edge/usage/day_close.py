@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import date, timedelta
 from typing import Any
 
 import aiosqlite
@@ -22,6 +23,7 @@ from protocol.usage_day import MAX_NOTICES, is_notice_id, record_id
 from .days import day_bounds_utc, day_of
 
 log = logging.getLogger(__name__)
+KEEP_DAYS = 62
 
 
 async def days_to_close(db: Database, now: float | None = None) -> list[str]:
@@ -81,6 +83,11 @@ async def close_day(db: Database, village_id: str, day: str) -> int | None:
         seq = await append_up_op(conn, village_id, records.put("usage_day", record_id(day), body))
         await conn.execute("INSERT INTO usage_sent (day, up_seq, sent_at) VALUES (?, ?, ?)", (day, seq, time.time()))
         await conn.execute("DELETE FROM usage_devices WHERE day = ?", (day,))
+        # The hub holds the sent days; the box keeps a couple of months of its own counts, not years (and its
+        # note of every day sent, a row a day, so no day can go up twice).
+        forget = (date.fromisoformat(day) - timedelta(days=KEEP_DAYS)).isoformat()
+        await conn.execute("DELETE FROM usage_tallies WHERE day < ?", (forget,))
+        await conn.execute("DELETE FROM usage_samples WHERE day < ?", (forget,))
     log.info("usage of %s is in the up feed as entry %d", day, seq)
     return seq
 

@@ -10,15 +10,19 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
-from edge.usage.day_close import close_finished_days
+from edge.residents.households import village_timezone
+from edge.runtime import RUNTIME
+from edge.usage.day_close import close_day, close_finished_days
 from edge.usage.days import day_end_ts, day_of
 from edge.usage.lifecycle import usage_round
+from edge.usage.sampler import Sample, record_sample
 from edge.usage.tally import USAGE_TALLY
 from protocol import codec
 from tests.device_kit import Registered, pair_with_new_household, register_with
@@ -147,3 +151,24 @@ async def test_a_day_closed_while_the_line_is_down_reaches_the_hub_after_it_retu
 
 async def _nothing_to_send(rig: Rig) -> bool:
     return bool((await rig.status())["sync"]["backlog"]["up_records"] == 0)
+
+
+async def test_viewer_minutes_and_peaks_come_from_the_samples_and_hours_the_box_was_off_are_not_credited(
+    edge_client: Any
+) -> None:
+    db = edge_client.app[RUNTIME].db
+    t0 = datetime(2026, 1, 5, 10, 0, tzinfo=village_timezone()).timestamp()
+    # (seconds after t0, live, recorded): the last sample follows 58 minutes with the box off
+    for after, live, recorded in ((0, 2, 0), (60, 4, 1), (120, 3, 0), (3600, 5, 0)):
+        await record_sample(db, Sample(t0 + after, live, recorded, households=3, alone_registered=2,
+                                       alone_checked_in=1))
+    await close_day(db, "v1", "2026-01-05")  # the box's own usage task may close it first: once either way
+    await close_day(db, "v1", "2026-01-05")
+    ops = [codec.decode(bytes(r["op"])) for r in await db.fetchall("SELECT op FROM up_entries")]
+    days = [op for op in ops if op["kind"] == "usage_day" and op["id"] == "usage-2026-01-05"]
+    assert len(days) == 1
+    body = days[0]["body"]
+    # live: 4 × 60 s + 3 × 60 s + 5 × 120 s (two sample intervals at most) = 1,020 s = 17 min
+    assert body["live"] == {"peak": 5, "minutes": 17} and body["recorded"] == {"peak": 1, "minutes": 1}
+    assert body["checkins"] == {"registered": 2, "checked_in": 1} and body["households"] == 3
+    assert body["tvs_active"] == 0 and body["area_opens"] == {} and body["notices"] == {}
