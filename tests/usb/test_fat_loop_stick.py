@@ -82,16 +82,26 @@ def test_a_stick_parser_over_its_memory_cap_or_its_time_is_killed_and_the_stick_
             IsolatedFatStick(fd, writable=False, memory_mb=30)  # less than Python and pyfatfs need to start
         assert memory.value.code == "parser_limit" and "30 MiB" in memory.value.detail
 
-        children_before = set(os.listdir("/proc"))
         with pytest.raises(StickError) as slow:
             IsolatedFatStick(fd, writable=False, open_timeout_s=0.05)
         assert slow.value.code == "parser_limit" and "longer than 0.05 s" in slow.value.detail
-        leftover = [p for p in set(os.listdir("/proc")) - children_before
-                    if p.isdigit() and Path(f"/proc/{p}/cmdline").exists()
-                    and b"stick_parser" in Path(f"/proc/{p}/cmdline").read_bytes()]
-        assert leftover == [], "the parser past its time was killed, not left running"
+        assert parsers_of(os.getpid()) == [], "the parser past its time was killed and reaped, not left running"
     finally:
         os.close(fd)
+
+
+def parsers_of(parent: int) -> list[int]:
+    """Stick parser processes whose parent is `parent` (other tests' edges may run parsers of their own)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or b"stick_parser" not in (entry / "cmdline").read_bytes():
+                continue
+            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
 
 
 class InfoPoller(threading.Thread):
