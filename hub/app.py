@@ -21,6 +21,7 @@ from . import (
     routes_cases,
     routes_notices,
     routes_officials,
+    routes_open311,
     routes_pages,
     routes_streams,
     routes_sync,
@@ -88,6 +89,7 @@ def create_app(config: HubConfig) -> web.Application:
     app.add_routes(routes_notices.routes)
     app.add_routes(routes_officials.routes)
     app.add_routes(routes_cases.routes)  # cases and routing rules (docs/cases.md)
+    app.add_routes(routes_open311.routes)  # Open311 GeoReport v2 over the same cases
     app.add_routes(routes_pages.routes)  # the officials' web page under /admin/
     routes_streams.setup(app)  # streams, their relay, recordings and vote tallies
     app.add_routes(stats_routes)  # GET /api/v1/stats (docs/statistics.md)

@@ -15,6 +15,8 @@ from typing import NoReturn
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from .case_commands import COMMANDS as CASE_COMMANDS
+from .case_commands import add_case_commands, run_case_command
 from .config import SETTINGS, ConfigError, HubConfig
 from .down_feed import DownFeed
 from .errors import HubError
@@ -77,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     add_stick_commands(sub, _Parser)
     add_sync_commands(sub, _Parser)
     add_official_commands(sub, _Parser)
+    add_case_commands(sub, _Parser)
     return p
 
 
@@ -164,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_sync_command(args)
         if args.command in OFFICIAL_COMMANDS:
             return run_official_command(args)
+        if args.command in CASE_COMMANDS:
+            return run_case_command(args)
         args.data.mkdir(parents=True, exist_ok=True)
         if args.command == "staff":
             return _staff_add(args)

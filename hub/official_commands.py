@@ -82,6 +82,9 @@ def _with_store(data_dir: Path, work: Callable[[HubStore], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
+with_store = _with_store  # the case commands (hub/case_commands.py) open the store the same way
+
+
 def _password_from_stdin() -> str:
     # stdin keeps the password out of the shell history and the process list.
     lines = sys.stdin.read(4096).splitlines()
