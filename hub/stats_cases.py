@@ -1,7 +1,10 @@
 """The cases part of GET /api/v1/stats: the seam the cases' statistics fill (hub/routes_stats.py calls it).
 
 Until they do, the answer says so plainly: `cases` is null and no unit or village has case figures. Fill
-`case_stats` from the cases' store (hub/store_cases.py) with the contract's `cases` shape, per unit and village.
+`case_stats` from the cases' store (hub/store_cases.py: `CasesReads`; a case's received_at, accept_by, accepted_at,
+due_at, answered_at, overdue and rating) with the contract's `cases` shape, per unit and village, and add their
+definitions (working days: hub/working_days.py) to docs/statistics.md. A year of a city should come from rollups
+kept as cases change, as the usage does (hub/store_usage.py), to answer within a second.
 """
 
 from __future__ import annotations

@@ -66,16 +66,19 @@ class UsageReads:
         condition, params = villages_in_scope_sql(scope)
         sums = ", ".join(f"{'max' if c in _PEAKS else 'sum'}(u.{c}) AS {c}" for c in USAGE_COUNTS)
         rows = await self._db.fetchall(
-            f"SELECT v.id AS village_id, v.name AS name, v.town_id AS town_id, t.name AS town_name,"
+            f"WITH vs AS (SELECT v.id, v.name, v.town_id FROM villages v WHERE {condition})"
+            f" SELECT vs.id AS village_id, vs.name AS name, vs.town_id AS town_id, t.name AS town_name,"
             f" u.days AS days, {', '.join(f'u.{c} AS {c}' for c in USAGE_COUNTS)},"
             f" o.online_s AS online_s, o.observed_s AS observed_s"
-            f" FROM villages v JOIN towns t ON t.id = v.town_id"
+            f" FROM vs JOIN towns t ON t.id = vs.town_id"
             f" LEFT JOIN (SELECT village_id, count(*) AS days, {sums} FROM usage_days u"
-            f"   WHERE day BETWEEN ? AND ? GROUP BY village_id) u ON u.village_id = v.id"
-            f" LEFT JOIN (SELECT village_id, sum(online_s) AS online_s, sum(observed_s) AS observed_s"
-            f"   FROM online_days WHERE day BETWEEN ? AND ? GROUP BY village_id) o ON o.village_id = v.id"
-            f" WHERE {condition} ORDER BY v.town_id, v.id",
-            [first_day, last_day, first_day, last_day, *params],
+            f"   WHERE village_id IN (SELECT id FROM vs) AND day BETWEEN ? AND ? GROUP BY village_id) u"
+            f"   ON u.village_id = vs.id"
+            f" LEFT JOIN (SELECT village_id, sum(online_s) AS online_s, sum(observed_s) AS observed_s FROM online_days"
+            f"   WHERE village_id IN (SELECT id FROM vs) AND day BETWEEN ? AND ? GROUP BY village_id) o"
+            f"   ON o.village_id = vs.id"
+            f" ORDER BY vs.town_id, vs.id",
+            [*params, first_day, last_day, first_day, last_day],
         )
         return [dict(r) for r in rows]
 
