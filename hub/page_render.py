@@ -78,7 +78,7 @@ def require_page_actor(request: web.Request) -> Actor:
 def _nav(actor: Actor) -> list[tuple[str, str, str]]:
     """(page id, path, catalog key) of the menu, by what the actor may do."""
     items = [("worklist", "/admin/", "nav.worklist")]
-    if "editor" in actor.roles:
+    if "editor" in actor.roles and actor.is_official:  # the admin token drafts through the API only
         items.append(("editor", "/admin/notices/new", "nav.editor"))
     if "reviewer" in actor.roles:
         items.append(("review", "/admin/review", "nav.review"))

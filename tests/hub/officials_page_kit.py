@@ -60,7 +60,8 @@ def city_hub_fixture(tmp_path: Path) -> Iterator[CityHub]:
         hub.stop()
 
 
-def wait_text(driver: webdriver.Chrome, css: str, text: str, timeout_s: float = 10) -> None:
+def wait_text(driver: webdriver.Chrome, css: str, text: str, timeout_s: float = 30) -> None:
+    """Generous: two cores are shared by several test runs, and a page's script may wait its turn."""
     WebDriverWait(driver, timeout_s).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
 
 
@@ -74,7 +75,7 @@ def log_in(driver: webdriver.Chrome, base: str, user: str) -> None:
 
 def log_out(driver: webdriver.Chrome) -> None:
     driver.find_element(By.ID, "logout").click()
-    WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "login-form")))
+    WebDriverWait(driver, 30).until(EC.presence_of_element_located((By.ID, "login-form")))
 
 
 def requests_elsewhere(driver: webdriver.Chrome, origin: str) -> list[str]:

@@ -88,7 +88,7 @@ def test_a_town_editor_submits_a_notice_for_two_villages_and_the_town_reviewer_a
         browser.find_element(By.CSS_SELECTOR, f"tr.notice[data-id='{notice_id}'] a").click()
         frame = browser.find_element(By.ID, "tv-preview")
         browser.switch_to.frame(frame)
-        WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, "img.picture")))
+        WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, "img.picture")))
         assert "青溪镇冬季用电安全提醒" in browser.find_element(By.CSS_SELECTOR, ".notice-title").text
         assert browser.execute_script("return [window.innerWidth, window.innerHeight]") == [1280, 720]
         title_px = browser.execute_script(
@@ -99,7 +99,7 @@ def test_a_town_editor_submits_a_notice_for_two_villages_and_the_town_reviewer_a
         assert requests_elsewhere(browser, city_hub.url) == []
         browser.find_element(By.ID, "approve-button").click()
         wait_text(browser, "#message", "已通过")
-        WebDriverWait(browser, 10).until(EC.url_contains("/admin/review"))
+        WebDriverWait(browser, 30).until(EC.url_contains("/admin/review"))
         status, notice = city_hub.api("GET", f"/api/v1/notices/{notice_id}")
         assert status == 200 and notice["state"] == "published"
         assert notice["targets"] == ["village:dongshan", "village:xishan"] and notice["reviewed_by"] == REVIEWER
@@ -174,10 +174,15 @@ def test_a_rejected_notice_comes_back_to_its_editor_with_the_reason_and_another_
         title = browser.find_element(By.ID, "notice-title")
         title.clear()
         title.send_keys("需要修改的通知（已补充时间）")
+        # A time picked in the date widget is Beijing time (the widget's keys differ by locale; set it directly).
+        browser.execute_script("document.getElementById('notice-publish-at').value = '2030-01-05T09:00'")
         browser.find_element(By.ID, "submit-button").click()
         wait_text(browser, "#my-in-review", "已补充时间")
+        browser.get(f"{city_hub.url}/admin/notices/{notice_id}/edit")
+        assert "不能修改" in browser.find_element(By.ID, "refused").text  # in review: a reviewer must reject first
     notice = city_hub.api("GET", f"/api/v1/notices/{notice_id}")[1]
     assert notice["state"] == "in_review" and notice["title"] == "需要修改的通知（已补充时间）"
+    assert notice["publish_at"] == "2030-01-05T01:00:00Z"
 
 
 def test_a_city_admin_creates_and_disables_an_account_adds_a_unit_reads_the_audit_log_and_changes_its_password(
@@ -194,7 +199,7 @@ def test_a_city_admin_creates_and_disables_an_account_adds_a_unit_reads_the_audi
         browser.find_element(By.ID, "user-password").send_keys("baihe-2026-pw")
         browser.find_element(By.ID, "user-button").click()
         wait_text(browser, "#message", "账号已保存")
-        WebDriverWait(browser, 10).until(
+        WebDriverWait(browser, 30).until(
             EC.presence_of_element_located((By.CSS_SELECTOR, "tr.user[data-user='baihe-bianji']")))
         row = browser.find_element(By.CSS_SELECTOR, "tr.user[data-user='baihe-bianji']")
         assert "吴芳" in row.text and "白河镇" in row.text and "编辑" in row.text
@@ -241,7 +246,7 @@ def test_a_reviewer_publishes_an_emergency_notice_at_once_from_its_preview_which
         log_in(browser, city_hub.url, REVIEWER)
         browser.get(f"{city_hub.url}/admin/review/{notice_id}")
         browser.switch_to.frame(browser.find_element(By.ID, "tv-preview"))
-        alert = WebDriverWait(browser, 10).until(EC.visibility_of_element_located((By.ID, "alert")))
+        alert = WebDriverWait(browser, 30).until(EC.visibility_of_element_located((By.ID, "alert")))
         assert "紧急通知" in alert.text and "山洪预警：请立即转移" in alert.text
         browser.switch_to.default_content()
         assert browser.find_element(By.ID, "notice-author").text == "李娜（qingxi-bianji）"
