@@ -18,13 +18,14 @@ demo: $(STAMP)
 # The tests mostly wait (hub and edge processes, sockets, chromium, ffmpeg), so they run on more workers than the
 # machine has cores; each worker has a loopback of its own (tests/worker_network.py). `worksteal` lets an idle
 # worker take tests queued on a busy one, so the long tests do not pile up on one worker. TEST_WORKERS=0 runs the
-# suite in one process.
+# suite in one process. Live video tests (marked realtime in tests/conftest.py) run afterwards, one at a time.
 TEST_WORKERS ?= 4
 
 test: $(STAMP)
 	$(BIN)/ruff check edge hub protocol provisioning firmware_hooks deploy tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not slow and not realtime"
+	$(BIN)/pytest -q -m "realtime and not slow"
 
 bench: $(STAMP)
 	bash bench/install_baselines.sh
