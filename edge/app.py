@@ -28,6 +28,8 @@ from .staff.web import error_page as staff_error_page
 from .streams import routes as streams_routes
 from .streams.lifecycle import streams_ctx
 from .tv.render import error_page as tv_error_page
+from .updates import routes as update_routes
+from .updates.taker import updates_ctx
 from .usage.lifecycle import usage_ctx
 from .usb.lifecycle import usb_watcher_ctx
 from .web.errors import ERROR_PAGES, ErrorPages, error_middleware
@@ -123,6 +125,8 @@ def create_app(config: EdgeConfig) -> web.Application:
     app.add_routes(api_status.routes)
     app.add_routes(streams_routes.routes)
     app.cleanup_ctx.append(streams_ctx)  # after the runtime and sync contexts it builds on
+    app.add_routes(update_routes.routes)
+    app.cleanup_ctx.append(updates_ctx)  # release offers: checked and downloaded here, installed by the supervisor
     app.cleanup_ctx.append(usage_ctx)  # counts the TV pages' views and the streams' viewers: after both
     tv.setup(app)
     app.add_routes(staff_pairing.routes)  # before the /staff sub-app, which would answer "/staff" with a 404

@@ -15,6 +15,22 @@ from .config import load_config
 
 
 def _serve(args: argparse.Namespace) -> int:
+    """The supervisor (edge/updates/supervisor.py): it runs `_run` from the active slot and updates it."""
+    from .updates.supervisor import supervise
+
+    os.umask(0o077)
+    config = load_config(Path(args.data), args.config, overrides_from="the command line",
+                         listen=args.listen, lan=args.lan)  # refused here, before any child starts
+    child = ["--data", str(Path(args.data).resolve())]
+    for flag, value in (("--listen", args.listen), ("--lan", args.lan)):
+        if value is not None:
+            child += [flag, value]
+    if args.config is not None:
+        child += ["--config", str(args.config.resolve())]
+    return supervise(config, child)
+
+
+def _run(args: argparse.Namespace) -> int:
     from .app import create_app
     from .serving import serve
 
@@ -47,13 +63,15 @@ def _provision(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="village-edge", description="VillageNet village edge box")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("serve", help="run the edge")
-    p.add_argument("--data", required=True)
-    p.add_argument("--listen", default=None, help="HOST:PORT (default 0.0.0.0:8600)")
-    p.add_argument("--lan", default=None, help="LAN interface address for mDNS")
-    p.add_argument("--config", type=Path, metavar="FILE",
-                   help="TOML settings file (default DATA/config.toml when present; see docs/settings.md)")
-    p.set_defaults(func=_serve)
+    for name, func, text in (("serve", _serve, "run the edge (and update it: docs/updates.md)"),
+                             ("run", _run, "run the edge's server alone, as the supervisor of `serve` does")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--data", required=True)
+        p.add_argument("--listen", default=None, help="HOST:PORT (default 0.0.0.0:8600)")
+        p.add_argument("--lan", default=None, help="LAN interface address for mDNS")
+        p.add_argument("--config", type=Path, metavar="FILE",
+                       help="TOML settings file (default DATA/config.toml when present; see docs/settings.md)")
+        p.set_defaults(func=func)
     p = sub.add_parser("provision", help="apply a provisioning bundle (a file or a stick's folder)")
     p.add_argument("--data", required=True)
     p.add_argument("path")
@@ -64,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     from edge.sync.cli import add_arguments as add_sync_arguments
 
     add_sync_arguments(sub)
+    from edge.updates.cli import add_arguments as add_update_arguments
+
+    add_update_arguments(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -80,6 +80,15 @@ class EdgeConfig(ServesOnListen):
                                      " polling", at_least=0)
     device_registrations_per_hour: int = setting(20, "new TV and phone identities (POST /api/v1/devices) one LAN"
                                                  " address may register per hour", at_least=1)
+    update_check_s: float = setting(10.0, "how often release offers are looked at (also at once when one arrives)",
+                                    greater_than=0)
+    update_retry_s: float = setting(60.0, "how long an update step waits when a hook asked to retry later (exit 21)"
+                                    " or the download could not go on", greater_than=0)
+    update_health_timeout_s: float = setting(30.0, "how long a new version has to pass its health check before it"
+                                             " is rolled back", greater_than=0)
+    update_hook_timeout_s: float = setting(60.0, "how long one update hook may run before it counts as failed",
+                                           greater_than=0)
+    update_hooks_dir: str | None = setting(None, "folder of the site's own update hooks (unset: DATA/hooks)")
 
 
 SETTINGS = SettingsTable("village-edge", EdgeConfig)

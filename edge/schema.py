@@ -186,6 +186,16 @@ CREATE TABLE IF NOT EXISTS meeting_segments (
     size       INTEGER NOT NULL,
     PRIMARY KEY (meeting_id, seq)
 );
+CREATE TABLE IF NOT EXISTS release_offers (  -- `release` records and stick releases until decided (edge/updates/)
+    id          TEXT PRIMARY KEY,           -- target-version, e.g. edge-0.2.0
+    signed      BLOB NOT NULL,              -- the release metadata as the release key signed it
+    sha256      TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    received_at REAL NOT NULL,
+    outcome     TEXT,                       -- NULL while undecided; 'taken' or the refusal's code
+    reason      TEXT,
+    trust_version INTEGER                   -- the trust document it was judged under
+);
 CREATE TABLE IF NOT EXISTS vote_questions (
     id         TEXT PRIMARY KEY,
     stream_id  TEXT NOT NULL,

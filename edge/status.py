@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 from edge.feeds.positions import down_applied, up_backlog
 from edge.residents.outbox import queue_depth
 from edge.sync import health as sync_health
+from edge.updates.state import load_state as load_update_state
+from edge.updates.version import running_version
 from protocol.envelope import seal
 
 from .runtime import EdgeRuntime
 from .usb.activity import usb_status
 
-VERSION = "0.1.0"
+VERSION = running_version()  # the slot this process runs from (edge/updates/)
 
 
 async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
@@ -66,6 +69,7 @@ async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
         },
         "streams": {"viewers": rt.streams.viewers.counts() if rt.streams else {}},
         "usb": usb_status(rt.config.data_dir),
+        "update": (await asyncio.to_thread(load_update_state, rt.config.data_dir)).public(VERSION),
     }
 
 

@@ -30,7 +30,8 @@ def rotate_signing_key(data_dir: Path, now: int | None = None) -> HubKeys:
     listed = [k for k in keys.trust.signing_keys if k != new.public] + [new.public]
     raw = make_trust(keys.root, keys.trust.hub_name, listed, version=keys.trust.version + 1,
                      revoked_keys=list(keys.trust.revoked_keys), retired_keys=list(keys.trust.retired_keys),
-                     now=now)
+                     now=now, release_keys=list(keys.trust.release_keys),
+                     retired_release_keys=list(keys.trust.retired_release_keys))
     # Trust first (it lists both keys, so either signing.key verifies under it), then the key itself.
     write_atomically(data_dir / TRUST, raw, 0o644)
     new.save(data_dir / SIGNING_KEY)
@@ -46,7 +47,9 @@ def retire_old_keys(data_dir: Path, grace_s: int = DEFAULT_GRACE_S, now: int | N
     retired = [(k, until) for k, until in keys.trust.retired_keys if until > current and k not in old]
     retired += [(k, current + grace_s) for k in old]
     raw = make_trust(keys.root, keys.trust.hub_name, [keys.signing.public], version=keys.trust.version + 1,
-                     revoked_keys=list(keys.trust.revoked_keys), retired_keys=retired, now=current)
+                     revoked_keys=list(keys.trust.revoked_keys), retired_keys=retired, now=current,
+                     release_keys=list(keys.trust.release_keys),
+                     retired_release_keys=list(keys.trust.retired_release_keys))
     write_atomically(data_dir / TRUST, raw, 0o644)
     log.warning("retired %d old hub signing key(s); accepted until %d", len(old), current + grace_s)
     return load_hub_keys(data_dir)

@@ -20,6 +20,7 @@ from .errors import BadInput
 
 ROOT_KEY = "root.key"
 SIGNING_KEY = "signing.key"
+RELEASE_KEY = "release.key"  # the release role (docs/updates.md); best kept offline, away from the serving hub
 TRUST = "trust.vnt"
 ADMIN_TOKEN = "admin.token"
 DEFAULT_HUB_NAME = "VillageNet 市级平台"
@@ -65,7 +66,10 @@ def init_hub(data_dir: Path, name: str | None = None) -> list[str]:
     else:
         root = NodeKey.load(root_p) if root_p.exists() else _new_key(root_p)
         signing = NodeKey.load(signing_p) if signing_p.exists() else _new_key(signing_p)
-        trust = make_trust(root, name or DEFAULT_HUB_NAME, [signing.public], version=1)
+        release_p = data_dir / RELEASE_KEY
+        release = NodeKey.load(release_p) if release_p.exists() else _new_key(release_p)
+        trust = make_trust(root, name or DEFAULT_HUB_NAME, [signing.public], version=1,
+                           release_keys=[release.public])
         write_atomically(trust_p, trust, 0o644)
         said.append(f"created hub keys in {data_dir}: root {fingerprint(root.public)}, signing {signing.node_id}")
     token_p = data_dir / ADMIN_TOKEN
@@ -121,6 +125,8 @@ def renew_trust_if_due(data_dir: Path, now: int | None = None) -> HubKeys:
         revoked_keys=list(keys.trust.revoked_keys),
         now=current,
         retired_keys=[(k, until) for k, until in keys.trust.retired_keys if until > current],
+        release_keys=list(keys.trust.release_keys),
+        retired_release_keys=[(k, until) for k, until in keys.trust.retired_release_keys if until > current],
     )
     write_atomically(data_dir / TRUST, raw, 0o644)
     return load_hub_keys(data_dir)

@@ -4,6 +4,9 @@ Edges pin the hub's root key from their provisioning bundle and accept a trust d
 never one older than the version they already hold (a rolled-back trust document would revive retired keys).
 Rotating a signing key is two versions: first old and new listed together, then the old one moved to `retired`
 with an expiry, after which its signatures are refused (TUF's way of rotating without downtime).
+Release keys are a role of their own (`release_keys`, `retired_release_keys`): they sign software
+(protocol/releases.py) and nothing else, and a feed signing key never signs a release, so a stolen feed key cannot
+push software.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ class TrustDocument:
     issued_at: int = 0
     expires_at: int = 0
     retired_keys: tuple[tuple[bytes, int], ...] = field(default=())  # (key, accepted until) after a rotation
+    release_keys: tuple[bytes, ...] = field(default=())  # the release role: keys that sign software
+    retired_release_keys: tuple[tuple[bytes, int], ...] = field(default=())
 
     def can_sign(self, key: bytes, at: int | None = None) -> bool:
         """Whether `key` signs for the hub at time `at` (now by default): listed, or retired but not yet expired."""
@@ -39,6 +44,15 @@ class TrustDocument:
             return True
         when = int(time.time()) if at is None else at
         return any(key == k and when < until for k, until in self.retired_keys)
+
+    def can_sign_releases(self, key: bytes, at: int | None = None) -> bool:
+        """Whether `key` holds the release role at time `at`: listed, or retired but not yet expired."""
+        if key in self.revoked_keys:
+            return False
+        if key in self.release_keys:
+            return True
+        when = int(time.time()) if at is None else at
+        return any(key == k and when < until for k, until in self.retired_release_keys)
 
 
 def make_trust(
@@ -50,6 +64,8 @@ def make_trust(
     lifetime_s: int = DEFAULT_LIFETIME_S,
     now: int | None = None,
     retired_keys: list[tuple[bytes, int]] | None = None,
+    release_keys: list[bytes] | None = None,
+    retired_release_keys: list[tuple[bytes, int]] | None = None,
 ) -> bytes:
     issued = int(time.time()) if now is None else now
     body: dict[str, object] = {
@@ -62,7 +78,20 @@ def make_trust(
     }
     if retired_keys:
         body["retired_keys"] = [[k, until] for k, until in retired_keys]
+    # Absent rather than empty: a hub without a release key issues the same bytes as before the role existed.
+    if release_keys:
+        body["release_keys"] = list(release_keys)
+    if retired_release_keys:
+        body["retired_release_keys"] = [[k, until] for k, until in retired_release_keys]
     return seal(root, PURPOSE, body)
+
+
+def _keys(raw: object) -> tuple[bytes, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) > 64 or not all(isinstance(k, bytes) for k in raw):
+        raise DecodeError("trust document release_keys must be a short list of keys")
+    return tuple(raw)
 
 
 def _retired(raw: object) -> tuple[tuple[bytes, int], ...]:
@@ -94,6 +123,8 @@ def open_trust(data: bytes, pinned_root: bytes, now: int | None = None, min_vers
         issued_at=codec.field(b, "issued_at", int, what),
         expires_at=codec.field(b, "expires_at", int, what),
         retired_keys=_retired(b.get("retired_keys")),
+        release_keys=_keys(b.get("release_keys")),
+        retired_release_keys=_retired(b.get("retired_release_keys")),
     )
     if not all(isinstance(k, bytes) for k in doc.signing_keys + doc.revoked_keys):
         raise UnknownKey("trust document lists a key that is not bytes")

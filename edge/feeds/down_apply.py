@@ -15,6 +15,7 @@ import aiosqlite
 from edge.feeds.positions import write_position
 from edge.staff.accounts import apply_staff_account
 from edge.streams.catalog import apply_stream_op
+from edge.updates.offers import apply_release_op
 from protocol.database import Database
 from protocol.errors import ChainError
 from protocol.feed import GENESIS, Entry
@@ -59,13 +60,14 @@ _APPLIERS: dict[str, Callable[[aiosqlite.Connection, dict[str, Any]], Awaitable[
     "reply": _apply_reply,
     "stream": apply_stream_op,
     "staff_account": apply_staff_account,
+    "release": apply_release_op,  # an offer only: edge/updates/ checks its own signature before anything else
 }
 
 
 async def _apply_op(conn: aiosqlite.Connection, op: dict[str, Any]) -> None:
     apply = _APPLIERS.get(op["kind"])
     if apply is None:
-        # Kinds this version does not show yet (settings, releases) still advance the feed.
+        # Kinds this version does not show yet (settings) still advance the feed.
         log.info("down entry of kind %s (%s) kept for a later version", op["kind"], op["id"])
         return
     await apply(conn, op)
