@@ -25,6 +25,7 @@ from .errors import ProtocolError
 from .hls_playlist import MAX_PLAYLIST_BYTES, MediaPlaylist, is_segment_name, parse_media_playlist
 
 log = logging.getLogger(__name__)
+BEAT_SLACK = 0.1
 PLAYERS_START_BACK = 3  # segments from the live end where players start (hls.js, AVPlayer): fetched when following
 
 _CONTENT_TYPES = {".ts": "video/mp2t", ".m4s": "video/iso.segment", ".mp4": "video/mp4", ".aac": "audio/aac"}
@@ -168,8 +169,11 @@ class HlsRelay:
     # -- upstream ----------------------------------------------------------------------------------------------
     def _fresh_for(self) -> float:
         # A followed playlist is renewed on the follower's beat; a viewer asking just before a late renewal gets
-        # the current one rather than waiting on the line.
-        return 2 * self.playlist_ttl_s if self.following else self.playlist_ttl_s
+        # the current one rather than waiting on the line. Otherwise a tenth short of the TTL: a relay downstream
+        # that follows this one asks once a TTL, and must find the copy expired however its requests' latency
+        # jitters, or every other beat would bring it nothing new (two relays' equal TTLs beating against each
+        # other: new segments in pairs, two seconds late).
+        return 2 * self.playlist_ttl_s if self.following else (1 - BEAT_SLACK) * self.playlist_ttl_s
 
     def _note_failure(self, now: float, exc: RelayUnavailable) -> None:
         if now - self._failed_at >= self.playlist_ttl_s:
@@ -238,6 +242,7 @@ class HlsRelay:
             raise RelayUnavailable(f"upstream {what} could not be fetched: {exc or type(exc).__name__}") from None
 
     async def _refresh(self) -> bytes:
+        asked = self.clock()  # the copy's age counts from the request: what upstream had then
         try:
             data = await self._get(self.playlist_url, MAX_PLAYLIST_BYTES, "index.m3u8")
         except SegmentUnknown:
@@ -256,7 +261,7 @@ class HlsRelay:
             self._changed_at = now
             if self.following:
                 await self._prefetch(new if self._playlist is not None else new[-PLAYERS_START_BACK:])
-        self._playlist, self._rendered, self._playlist_at = parsed, parsed.render(), now
+        self._playlist, self._rendered, self._playlist_at = parsed, parsed.render(), asked
         self.prune(now)
         return self._rendered
 

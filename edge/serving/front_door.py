@@ -24,7 +24,7 @@ MAX_HEAD_BYTES = 8 * 1024
 MAX_WAITING_BYTES = 64 * 1024  # pipelined requests held while one is answered; past this, reading pauses
 IDLE_TIMEOUT_S = 75.0  # as aiohttp's keep-alive
 # Present on a request the front door leaves to aiohttp: a body, an upgrade or an expectation to answer.
-_NOT_OURS = ("content-length", "transfer-encoding", "upgrade", "expect")
+_NOT_OURS = frozenset(("content-length", "transfer-encoding", "upgrade", "expect"))
 # Sent with a file's head, so head and file leave in full packets and not as a lone small head first (what nginx's
 # tcp_nopush does with TCP_CORK; on loopback that lone packet cost as much CPU as the sendfile after it). One flag on
 # the send replaces the two setsockopt calls of a cork around it.
@@ -267,7 +267,7 @@ def _parse(head_bytes: bytes, remote: str | None) -> tuple[Request, bool] | None
         if not colon or not name or name != name.strip() or key in headers:
             return None
         headers[key] = value.strip()
-    if any(name in headers for name in _NOT_OURS):
+    if not _NOT_OURS.isdisjoint(headers):
         return None
     connection = headers.get("connection", "").lower()
     return Request(parts[0], path, query, headers, remote), "close" not in connection

@@ -12,6 +12,7 @@ to the aiohttp route, which owns every error.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from urllib.parse import parse_qs
 
@@ -24,7 +25,7 @@ from edge.streams.lookup import Found, lookup, remembered
 from edge.streams.names import PLAYLIST_NAME, is_segment_name, is_stream_id
 from edge.streams.routes import LIVE_PLAYLIST_HEADERS, SEGMENT_HEADERS
 from edge.streams.service import StreamsService
-from edge.streams.viewers import viewing_device
+from edge.streams.viewers import SignsOfLife
 from protocol.hls_relay import PLAYLIST_TYPE, HlsRelay, RelayUnavailable, SegmentUnknown, content_type_for
 from protocol.records import is_sha256_hex
 
@@ -40,7 +41,22 @@ def _lines(headers: dict[str, str]) -> str:
 _BLOB = _lines(IMMUTABLE_HEADERS)
 _SEGMENT = _lines(SEGMENT_HEADERS)
 _LIVE_PLAYLIST = f"Content-Type: {PLAYLIST_TYPE}\r\n{_lines(LIVE_PLAYLIST_HEADERS)}"
+@functools.lru_cache(maxsize=8)
+def _segment_lines(content_type: str) -> str:
+    return f"Content-Type: {content_type}\r\n{_SEGMENT}"
+
+
 _BLOB_TYPE = "application/octet-stream"  # what aiohttp's FileResponse guesses for a name without an extension
+
+
+MAX_PATHS_REMEMBERED = 4096  # a few streams times their window of segment names
+
+
+def _stream_path(path: str) -> tuple[str, str] | None:
+    stream_id, slash, name = path[len("/streams/"):].partition("/")
+    if slash and is_stream_id(stream_id) and (name == PLAYLIST_NAME or is_segment_name(name)):
+        return stream_id, name
+    return None
 
 
 class MediaAnswers:
@@ -49,15 +65,24 @@ class MediaAnswers:
         self.memory_files = memory_files or MemoryFiles()
         self._lookups: dict[str, asyncio.Future[Found]] = {}  # one SQLite lookup per stream, however many wait
         self._followed: set[HlsRelay] = set()  # relays kept ahead of the viewers, stopped with the front door
+        self._signs_of_life: SignsOfLife | None = None
+        # path -> (stream id, file name) of a well-formed stream path, or None: checked once, not per request
+        self._stream_paths: dict[str, tuple[str, str] | None] = {}
 
     def answer(self, request: Request) -> Answer | None:
         path = request.path
         if path.startswith("/content/"):
             return self._blob(request, path[len("/content/"):])
         if path.startswith("/streams/"):
-            stream_id, slash, name = path[len("/streams/"):].partition("/")
-            if slash and is_stream_id(stream_id) and (name == PLAYLIST_NAME or is_segment_name(name)):
-                return self._stream(request, stream_id, name)
+            if path in self._stream_paths:
+                parts = self._stream_paths[path]
+            else:
+                parts = _stream_path(path)
+                if len(self._stream_paths) >= MAX_PATHS_REMEMBERED:
+                    self._stream_paths.clear()
+                self._stream_paths[path] = parts
+            if parts is not None:
+                return self._stream(request, parts[0], parts[1])
         return None
 
     def may_warm(self, request: Request) -> bool:
@@ -138,7 +163,7 @@ class MediaAnswers:
         if fd is None:
             return None
         service.viewers.saw(stream_id, self._device(request))
-        return shared_file_answer(request, fd, len(data), f"Content-Type: {content_type_for(name)}\r\n{_SEGMENT}")
+        return shared_file_answer(request, fd, len(data), _segment_lines(content_type_for(name)))
 
     def _meeting(self, request: Request, service: StreamsService, meeting: meetings.Meeting,
                  name: str) -> Answer | None:
@@ -162,7 +187,9 @@ class MediaAnswers:
         device_id = request.headers.get("x-device-id")
         if not device_id and request.query:
             device_id = next(iter(parse_qs(request.query).get("device", [])), None)
-        return viewing_device(self.app[RUNTIME].devices, device_id, request.remote)
+        if self._signs_of_life is None:
+            self._signs_of_life = SignsOfLife(self.app[RUNTIME].devices)
+        return self._signs_of_life.device(device_id, request.remote)
 
     def close(self) -> None:
         for relay in self._followed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from protocol.hls_playlist import MediaPlaylist
 from protocol.hls_relay import HlsRelay
 
 log = logging.getLogger(__name__)
+LOOKUPS_KEPT_S = 10.0  # what a stream id names is forgotten this long after its last lookup (edge/streams/lookup.py)
 
 
 @dataclass
@@ -87,7 +89,9 @@ class StreamsService:
     def sweep(self) -> None:
         """Drop segments past their window, and relays nobody asked for in a window (their memory with them)."""
         self.viewers.sweep()
-        self.lookups.clear()
+        # Only lookups nobody renewed lately: clearing them all sent every viewer's next request to SQLite at once.
+        now = time.monotonic()
+        self.lookups = {sid: found for sid, found in self.lookups.items() if now - found[0] < LOOKUPS_KEPT_S}
         for sid, relay in list(self.relays.items()):
             relay.prune()
             if relay.clock() - relay.last_used > self.config.stream_window_s:

@@ -8,38 +8,44 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from weakref import WeakKeyDictionary
 
 from edge.lan.discovery import DeviceTable
 
 MAX_DEVICES_PER_STREAM = 20_000
-# A viewer's id is passed on to the device table at most this often: a live viewer asks twice a second, the table
-# drops a device after 90 s of silence, and the staff page shows "seen N s ago". Touching on every request cost
-# a tenth of the live path's CPU, and a refused id (a full table) logged a warning per request.
 TOUCH_EVERY_S = 5.0
 MAX_TOUCHES_REMEMBERED = 20_000
-
-# Per device table (one per running edge), (device id, address) -> when it was last passed on.
-_touched: WeakKeyDictionary[DeviceTable, dict[tuple[str, str | None], float]] = WeakKeyDictionary()
 
 
 def viewing_device(devices: DeviceTable, device_id: str | None, remote: str | None) -> str:
     """The device a segment request counts for: its id (X-Device-Id or ?device=), else its address, so several
-    STBs behind one NAT count once. An id is also a sign of life from that STB, beside mDNS; a new id or a new
-    address for it is passed on at once, the same again after TOUCH_EVERY_S."""
+    STBs behind one NAT count once. An id is also a sign of life from that STB, beside mDNS."""
     if device_id and len(device_id) <= 64:
-        touched = _touched.get(devices)
-        if touched is None:
-            touched = _touched[devices] = {}
-        key = (device_id, remote)
-        now = time.monotonic()
-        if now - touched.get(key, -TOUCH_EVERY_S) >= TOUCH_EVERY_S:
-            if len(touched) >= MAX_TOUCHES_REMEMBERED:
-                touched.clear()
-            touched[key] = now
-            devices.touch(device_id, remote)
+        devices.touch(device_id, remote)
         return device_id
     return f"addr:{remote}"
+
+
+class SignsOfLife:
+    """viewing_device() for a path that sees every viewer request (edge/serving): the device table hears of an id
+    at once, then again at most every TOUCH_EVERY_S. A live viewer asks twice a second while the table drops a
+    device after 90 s of silence (and the staff page shows "seen N s ago"); touching on every request cost a tenth
+    of the live path's CPU, and an id the table refused (it was full) logged a warning per request."""
+
+    def __init__(self, devices: DeviceTable) -> None:
+        self.devices = devices
+        self._touched: dict[tuple[str, str | None], float] = {}  # (device id, address) -> when passed on
+
+    def device(self, device_id: str | None, remote: str | None) -> str:
+        if not device_id or len(device_id) > 64:
+            return f"addr:{remote}"
+        key = (device_id, remote)
+        now = time.monotonic()
+        if now - self._touched.get(key, -TOUCH_EVERY_S) >= TOUCH_EVERY_S:
+            if len(self._touched) >= MAX_TOUCHES_REMEMBERED:
+                self._touched.clear()
+            self._touched[key] = now
+            self.devices.touch(device_id, remote)
+        return device_id
 
 
 class ViewerTracker:
