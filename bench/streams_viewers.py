@@ -86,6 +86,7 @@ class Step:
     server_cpu_s: float = 0.0
     client_cpu_s: float = 0.0
     worst_s: float = 0.0
+    load: float = 0.0  # the machine's 1-minute load average as the step ended
 
 
 @dataclass
@@ -309,6 +310,7 @@ async def _measure(load: Load, n: int, server_pids: list[int]) -> Step:
     await asyncio.sleep(STEP_S)
     step.server_cpu_s = _cpu_seconds(server_pids) - cpu0
     step.client_cpu_s = time.process_time() - client0
+    step.load = os.getloadavg()[0]
     load.step = Step(n)  # fetches finishing after the window count nowhere
     return step
 
@@ -459,7 +461,9 @@ def _compare(kind: str, edge_steps: list[Step], nginx_steps: list[Step], baselin
     for who, steps in (("edge", edge_steps), ("nginx", nginx_steps)):
         if steps and not steps[-1].late:
             note += f"; {who} was never late (at least {steps[-1].viewers} viewers)"
-    note += f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work shares this machine)"
+    loads = [s.load for s in edge_steps + nginx_steps]
+    note += (f"; load average {min(loads):.1f} to {max(loads):.1f} during the steps on {os.cpu_count()} cores"
+             " (other work shares this machine)")
     return [
         {"metric": f"{kind}: 2 Mbit/s viewers on one core before a late download", "value": float(edge_n),
          "unit": "viewers", "baseline": float(nginx_n), "ratio": edge_n / nginx_n if nginx_n else float("nan"),
