@@ -38,7 +38,10 @@
       if (xhr.status >= 200 && xhr.status < 300) {
         onDone(answer);
       } else {
-        say(answer.detail || TEXTS["js.failed"] + " (" + xhr.status + ")", "error");
+        var text = answer.detail || TEXTS["js.failed"] + " (" + xhr.status + ")";
+        // An org sheet refused lists every bad row by its number.
+        if (answer.rows && answer.rows.length) { text = text.split(": ")[0] + "\n" + answer.rows.join("\n"); }
+        say(text, "error");
         enableAll();
       }
     };
@@ -113,6 +116,8 @@
     buttons[j].addEventListener("click", function (e) {
       var button = e.target;
       var body = {};
+      var question = button.getAttribute("data-confirm");
+      if (question && !window.confirm(question)) { return; }
       var need = button.getAttribute("data-need");
       if (need && !document.querySelector(need).value.trim()) {
         say(TEXTS["js.reason_needed"], "error");
@@ -128,6 +133,22 @@
       call("POST", button.getAttribute("data-post"), body, function () {
         finish(button.getAttribute("data-done"), button.getAttribute("data-next"));
       });
+    });
+  }
+
+  // The org sheet (.xlsx or .csv) goes up as it is; the hub imports all of it or nothing.
+  var importForm = document.getElementById("import-form");
+  if (importForm) {
+    importForm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var sheet = document.getElementById("import-file").files[0];
+      if (!sheet) { say(TEXTS["js.choose_sheet"], "error"); return; }
+      disableAll();
+      say(TEXTS["js.importing"], "");
+      call("POST", "/api/v1/org/import?name=" + encodeURIComponent(sheet.name), sheet, function (answer) {
+        finish(TEXTS["js.imported"].replace("{towns}", answer.towns).replace("{villages}", answer.villages)
+          .replace("{units}", answer.units), importForm.getAttribute("data-next"));
+      }, null, "application/octet-stream");
     });
   }
 

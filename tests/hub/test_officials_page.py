@@ -185,8 +185,8 @@ def test_a_rejected_notice_comes_back_to_its_editor_with_the_reason_and_another_
     assert notice["publish_at"] == "2030-01-05T01:00:00Z"
 
 
-def test_a_city_admin_creates_and_disables_an_account_adds_a_unit_reads_the_audit_log_and_changes_its_password(
-    city_hub: CityHub,
+def test_a_city_admin_manages_accounts_units_and_an_org_sheet_reads_the_audit_log_and_changes_its_password(
+    city_hub: CityHub, tmp_path: Path
 ) -> None:
     with chromium(*OFFICE) as browser:
         log_in(browser, city_hub.url, ADMIN)
@@ -217,11 +217,25 @@ def test_a_city_admin_creates_and_disables_an_account_adds_a_unit_reads_the_audi
         wait_text(browser, "tr.org-town[data-town='baihe']", "白河派出所")
         save_screenshot(browser, "officials-accounts-1366")
 
+        bad = tmp_path / "新镇.csv"
+        bad.write_text("类型,编号,名称,上级\n镇街,xinzhen,新镇,\n村,xinzhen-01,新一村,xinzhen\n村,xinzhen-02,新二村,nowhere\n",
+                       encoding="utf-8")
+        browser.find_element(By.ID, "import-file").send_keys(str(bad))
+        browser.find_element(By.ID, "import-button").click()
+        wait_text(browser, "#message", "第 4 行")
+        assert "没有导入任何内容" in browser.find_element(By.ID, "message").text
+        assert not browser.find_elements(By.CSS_SELECTOR, "tr.org-town[data-town='xinzhen']")  # nothing imported
+        bad.write_text("类型,编号,名称,上级\n镇街,xinzhen,新镇,\n村,xinzhen-01,新一村,xinzhen\n", encoding="utf-8")
+        browser.find_element(By.ID, "import-file").send_keys(str(bad))
+        browser.find_element(By.ID, "import-button").click()
+        wait_text(browser, "#message", "导入完成")
+        wait_text(browser, "tr.org-town[data-town='xinzhen']", "新镇")
+
         browser.find_element(By.LINK_TEXT, "操作日志").click()
         mine = [(e.get_attribute("data-action"), e.text) for e in
-                browser.find_elements(By.CSS_SELECTOR, f"tr.audit-entry[data-user='{ADMIN}']")][:4]
-        assert [a for a, _ in mine] == ["unit_add", "user_disable", "user_add", "login"]  # newest first
-        assert "停用账号" in mine[1][1] and "白河派出所" in mine[0][1]
+                browser.find_elements(By.CSS_SELECTOR, f"tr.audit-entry[data-user='{ADMIN}']")][:5]
+        assert [a for a, _ in mine] == ["org_import", "unit_add", "user_disable", "user_add", "login"]  # newest first
+        assert "停用账号" in mine[2][1] and "白河派出所" in mine[1][1]
         refused = browser.find_element(By.CSS_SELECTOR, "tr.audit-entry[data-user='baihe-bianji']")
         assert refused.get_attribute("data-action") == "login_failed"  # the disabled account's try
 
@@ -255,5 +269,15 @@ def test_a_reviewer_publishes_an_emergency_notice_at_once_from_its_preview_which
         wait_text(browser, "#message", "已立即发布")
         browser.get(city_hub.url + "/admin/")
         assert "山洪预警：请立即转移" in browser.find_element(By.ID, "published").text
-    notice = city_hub.api("GET", f"/api/v1/notices/{notice_id}")[1]
-    assert notice["state"] == "published" and notice["priority"] == "emergency"
+        notice = city_hub.api("GET", f"/api/v1/notices/{notice_id}")[1]
+        assert notice["state"] == "published" and notice["priority"] == "emergency"
+
+        # The danger has passed: the reviewer takes it back off the TVs, after saying yes to the question.
+        withdraw = browser.find_element(By.CSS_SELECTOR, f"#published tr.notice[data-id='{notice_id}'] .withdraw-notice")
+        withdraw.click()
+        WebDriverWait(browser, 30).until(EC.alert_is_present()).dismiss()
+        assert city_hub.api("GET", f"/api/v1/notices/{notice_id}")[1]["state"] == "published"
+        withdraw.click()
+        WebDriverWait(browser, 30).until(EC.alert_is_present()).accept()
+        wait_text(browser, "#message", "已撤回")
+    assert city_hub.api("GET", f"/api/v1/notices/{notice_id}")[1]["state"] == "withdrawn"
