@@ -86,11 +86,12 @@ def update_of(box: Service) -> dict[str, Any] | None:
     return answer["update"] if answer else None
 
 
-def wait_for_outcome(box: Service, timeout_s: float = 40.0) -> dict[str, Any]:
-    """The box's update block once the update ended (committed, rolled back or failed) and it serves again."""
+def wait_for_outcome(box: Service, target: str, timeout_s: float = 40.0) -> dict[str, Any]:
+    """The box's update block once the update to `target` ended (committed, rolled back or failed), serving again."""
     def ended() -> dict[str, Any] | None:
         update = update_of(box)
-        if update and update["phase"] == "idle" and update["state"] in ("committed", "rolled_back", "failed"):
+        if update and update["phase"] == "idle" and update["target_version"] == target \
+                and update["state"] in ("committed", "rolled_back", "failed"):
             return update
         return None
 

@@ -24,7 +24,7 @@ def test_a_newer_build_is_installed_in_the_other_slot_and_committed_after_its_he
     assert get_json(box.url + "/api/v1/info")["version"] == BASE_VERSION
     run_command("village-edge", "update", "add", "--data", str(tmp_path / "box"), str(releases.good))
 
-    outcome = wait_for_outcome(box)
+    outcome = wait_for_outcome(box, newer(1))
 
     assert outcome["state"] == "committed" and outcome["last_error"] is None, outcome
     assert outcome["version"] == newer(1) == get_json(box.url + "/api/v1/info")["version"]
@@ -41,7 +41,7 @@ def test_a_build_that_cannot_start_rolls_back_by_itself_and_the_old_version_keep
     boxes.append(box.start())
     run_command("village-edge", "update", "add", "--data", str(tmp_path / "box"), str(releases.cannot_start))
 
-    outcome = wait_for_outcome(box)
+    outcome = wait_for_outcome(box, newer(2))
 
     assert outcome["state"] == "rolled_back", outcome
     assert f"update to {newer(2)} failed" in outcome["last_error"] and "exited with code" in outcome["last_error"]
@@ -66,7 +66,7 @@ def test_a_hook_that_exits_21_is_retried_later_and_the_update_then_goes_on(
     boxes.append(box.start())
     run_command("village-edge", "update", "add", "--data", str(box_dir), str(releases.good))
 
-    outcome = wait_for_outcome(box)
+    outcome = wait_for_outcome(box, newer(1))
 
     assert outcome["state"] == "committed" and outcome["version"] == newer(1), outcome
     first, second = (float(x) for x in tries.read_text().split())

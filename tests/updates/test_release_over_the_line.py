@@ -64,7 +64,7 @@ def test_a_release_added_at_the_hub_is_committed_by_the_running_box_and_the_hub_
     run_command("village-hub", "release", "add", "--data", hub, "--file", str(wheel), "--version", newer(1),
                 "--target", "edge", "--scope", "village:v1")
 
-    outcome = wait_for_outcome(box, timeout_s=90)
+    outcome = wait_for_outcome(box, newer(1), timeout_s=90)
     outages.done.set()
     outages.join()
 
