@@ -1,9 +1,11 @@
 """A release added at the hub travels down the line to a running box, which commits it after its health check and
 reports the new version to the hub; the box answers throughout except for one short restart. A release for another
-target that came the same way is refused with its reason."""
+target, and a forged one, that came the same way are refused with their reasons."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import threading
 import time
 import urllib.request
@@ -13,6 +15,11 @@ from pathlib import Path
 import pytest
 
 from deploy.local_processes import run_command
+from hub.down_feed import DownFeed
+from hub.store import HubStore
+from protocol import records
+from protocol.keys import NodeKey
+from protocol.releases import make_release
 from tests.integration.system import System, build_system, wait_for
 
 from .conftest import Releases
@@ -40,6 +47,21 @@ class Outages(threading.Thread):
             time.sleep(0.1)
 
 
+async def append_forged_release(hub_dir: Path, data: bytes, version: str) -> None:
+    """What a stolen feed signing key could send: a release signed by a key without the release role."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    signed = make_release(NodeKey.generate(), version=version, target="edge", sha256=sha256, size=len(data))
+    op = records.put("release", f"edge-{version}", {"signed": signed, "version": version, "target": "edge"},
+                     [{"sha256": sha256, "size": len(data), "mime": "application/octet-stream"}])
+    store = HubStore(hub_dir / "hub.db")
+    await store.open()
+    try:
+        async with store.transaction() as tx:
+            await DownFeed(store).append(tx, {"v1": [op]})
+    finally:
+        await store.close()
+
+
 @pytest.fixture
 def village(tmp_path: Path) -> Iterator[System]:
     system = build_system(tmp_path, ["v1"])
@@ -59,6 +81,7 @@ def test_a_release_added_at_the_hub_is_committed_by_the_running_box_and_the_hub_
     outages = Outages(box.url)
     outages.start()
     hub = str(village.hub_dir)
+    asyncio.run(append_forged_release(village.hub_dir, wheel.read_bytes(), newer(4)))
     run_command("village-hub", "release", "add", "--data", hub, "--file", str(wheel), "--version", newer(3),
                 "--target", "stb:HG680", "--scope", "village:v1")
     run_command("village-hub", "release", "add", "--data", hub, "--file", str(wheel), "--version", newer(1),
@@ -70,7 +93,8 @@ def test_a_release_added_at_the_hub_is_committed_by_the_running_box_and_the_hub_
 
     assert (outcome["state"], outcome["version"]) == ("committed", newer(1)), outcome
     refused = get_json(box.url + "/api/v1/update")["refused"]
-    assert [(r["id"], r["code"]) for r in refused] == [(f"stb.HG680-{newer(3)}", "wrong_target")]
+    assert sorted((r["id"], r["code"]) for r in refused) == [
+        (f"edge-{newer(4)}", "unknown_key"), (f"stb.HG680-{newer(3)}", "wrong_target")]
     wait_for("the hub sees the new version", lambda: village.admin("GET", "/api/v1/villages")[1]["villages"][0]
              ["version"] == newer(1), timeout_s=30)
     print(f"longest time the box did not answer /api/v1/info during the update: {outages.longest:.1f} s")
