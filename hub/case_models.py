@@ -12,11 +12,7 @@ from typing import Any
 from .models import Row
 from .validate import rfc3339
 
-STATES = ("new", "assigned", "in_progress", "answered", "closed")
 STATE_NAMES = {"new": "待派单", "assigned": "待签收", "in_progress": "办理中", "answered": "已答复", "closed": "已办结"}
-# What the resident's TV says: before a unit signs for it, the case is simply received.
-RESIDENT_LABELS = {"new": "已受理", "assigned": "已受理", "in_progress": "办理中", "answered": "已答复",
-                   "closed": "已办结"}
 OPEN_STATES = ("new", "assigned", "in_progress")
 
 

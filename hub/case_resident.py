@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from protocol.case_status import LABELS
 from protocol.records import put
 
-from .case_models import RESIDENT_LABELS, Case
+from .case_models import Case
 from .down_feed import DownFeed
 from .store_tx import Tx
 from .validate import rfc3339
@@ -33,7 +34,7 @@ def status_body(case: Case, unit_name: str | None, at: float) -> dict[str, Any]:
         "submission_id": case.submission_id,
         "case_id": case.id,
         "state": case.state,
-        "label": RESIDENT_LABELS[case.state],
+        "label": LABELS[case.state],
         "due_at": rfc3339(case.due_at),
         "due_date": due_day if case.state in ("new", "assigned", "in_progress") else None,
         "unit_name": unit_name,

@@ -123,13 +123,24 @@ async def rate(tx: Tx, down: DownFeed, sub: Submission) -> None:
     await step(tx, down, case, user, "close", f"rated {score}", rating=score, state="closed", closed_at=tx.now)
 
 
+async def _answered(tx: Tx, down: DownFeed, case: Case | None, user: str, action: str, text: str,
+                    handled_by: str) -> None:
+    if case is None or case.state not in OPEN_STATES:
+        return
+    await step(tx, down, case, user, action, text[:500], state="answered", answered_at=tx.now, handled_by=handled_by)
+
+
 async def answered_locally(tx: Tx, down: DownFeed, village_id: str, op: dict[str, Any]) -> None:
     """Village staff answered at their edge (a `local_reply`): the village is the handling unit; answered."""
     case = await _village_case(tx, village_id, op["body"].get("submission_id"), "local reply")
-    if case is None or case.state not in OPEN_STATES:
-        return
-    await step(tx, down, case, village_user(village_id), "local_reply", str(op["body"].get("text", ""))[:500],
-               state="answered", answered_at=tx.now, handled_by=f"village:{village_id}")
+    await _answered(tx, down, case, village_user(village_id), "local_reply", str(op["body"].get("text", "")),
+                    f"village:{village_id}")
+
+
+async def answered_by_city(tx: Tx, down: DownFeed, submission_id: str, user: str, text: str) -> None:
+    """A reply through `POST /api/v1/submissions/{id}/replies` (the admin token, as before cases) answers the case
+    too, with the city as the handling unit, so the case does not run overdue behind an answer already given."""
+    await _answered(tx, down, await tx.case_of_submission(submission_id), user, "reply", text, "city")
 
 
 async def handed_to_town(tx: Tx, down: DownFeed, village_id: str, op: dict[str, Any]) -> None:

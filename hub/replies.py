@@ -10,6 +10,8 @@ from typing import Any
 
 from protocol.records import put
 
+from .audit import ADMIN_TOKEN_USER
+from .cases import answered_by_city
 from .down_feed import DownFeed
 from .errors import NotFound
 from .models import Reply, Submission
@@ -32,7 +34,9 @@ async def add_reply(store: HubStore, down: DownFeed, submission_id: str, raw: An
         sub = await tx.get_submission(submission_id)
         if sub is None:
             raise NotFound(f"the hub holds no submission {submission_id}", "unknown_submission")
-        return await send_reply(tx, down, sub, text, by)
+        reply = await send_reply(tx, down, sub, text, by)
+        await answered_by_city(tx, down, submission_id, ADMIN_TOKEN_USER, text)
+        return reply
 
 
 async def send_reply(tx: Tx, down: DownFeed, sub: Submission, text: str, by: str) -> Reply:

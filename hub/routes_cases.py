@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from protocol.case_status import STATES
 from protocol.http_errors import read_json
 
 from . import case_actions, case_routing
 from .actors import require_role
-from .case_models import STATES, Case
+from .case_models import Case
 from .errors import BadInput
 from .json_answers import MAX_JSON, action_body, json_answer
 from .services import HUB

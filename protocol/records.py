@@ -10,6 +10,7 @@ import re
 from typing import Any, Literal
 
 from . import codec
+from .case_status import validate_case_status
 from .errors import DecodeError, OwnershipError
 from .usage_day import validate_usage_day
 
@@ -100,4 +101,6 @@ def validate_op(op: Any, sender: Side) -> dict[str, Any]:
         codec.field(r, "mime", str, "blob ref")
     if kind == "usage_day" and action == "put":
         validate_usage_day(rid, body, AREAS)
+    if kind == "case_status" and action == "put":
+        validate_case_status(rid, body)
     return m

@@ -88,7 +88,9 @@ async def test_metrics_are_prometheus_text(kit: HubKit) -> None:
     assert "villagenet_hub_villages 2" in lines
     assert "villagenet_hub_villages_online 0" in lines
     assert "villagenet_hub_submissions_received_total 1" in lines
-    assert 'villagenet_hub_down_feed_head{village="v1"} 1' in lines
+    # v1: the notice, then the feedback's case status (已受理); v2: the notice.
+    assert 'villagenet_hub_down_feed_head{village="v1"} 2' in lines
+    assert 'villagenet_hub_down_feed_head{village="v2"} 1' in lines
     assert "villagenet_hub_status_poll_failures_total 0" in lines
     assert "# TYPE villagenet_hub_submissions_received_total counter" in lines
 

@@ -21,7 +21,8 @@ async def test_a_reply_goes_into_the_village_down_feed_and_the_listing(kit: HubK
     reply = await resp.json()
 
     batch = await edge.get_down(after=opened)
-    (entry,) = batch.entries
+    entry, status = batch.entries  # the reply, and the case it answered now 已答复
+    assert (status.op["kind"], status.op["id"], status.op["body"]["label"]) == ("case_status", sub_id, "已答复")
     assert (entry.op["op"], entry.op["kind"], entry.op["id"]) == ("put", "reply", reply["id"])
     assert entry.op["body"] == {"submission_id": sub_id, "text": "已安排维修。", "by": "市级平台", "at": reply["at"]}
     assert await kit.down_ops("v2") == []
