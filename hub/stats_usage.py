@@ -15,6 +15,7 @@ from .store import HubStore
 from .store_usage import USAGE_COUNTS
 
 _PEAKS = ("live_peak", "recorded_peak")
+TOP_NOTICES = 20
 
 
 def _ratio(numerator: float, denominator: float, digits: int = 4) -> float | None:
@@ -71,8 +72,9 @@ async def usage_stats(store: HubStore, scope: str, period: Period) -> dict[str, 
         _add(one, row)
         villages.append({"id": row["village_id"], "name": row["name"], "town": row["town_id"],
                          "town_name": row["town_name"], "usage": figures(one)})
+    notices = await store.most_viewed_notices(scope, period.first.isoformat(), period.last.isoformat(), TOP_NOTICES)
     return {
-        "usage": figures(whole),
+        "usage": {**figures(whole), "notices": notices},
         "towns": [{"id": tid, "name": name, "usage": figures(total)} for tid, (name, total) in towns.items()],
         "villages": villages,
     }

@@ -30,6 +30,14 @@ CREATE TABLE IF NOT EXISTS usage_days (
     PRIMARY KEY (village_id, day)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS usage_days_day ON usage_days(day);
+-- The views of each notice per village and day, from the same records, so the most read notices are one query.
+CREATE TABLE IF NOT EXISTS usage_notice_days (
+    village_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    notice_id TEXT NOT NULL,
+    views INTEGER NOT NULL,
+    PRIMARY KEY (village_id, day, notice_id)
+) WITHOUT ROWID;
 -- Each edge's pulled time per day (hub/online_share.py), folded from status_history before it is pruned.
 CREATE TABLE IF NOT EXISTS online_days (
     village_id TEXT NOT NULL,
@@ -83,6 +91,22 @@ class UsageReads:
         return [dict(r) for r in rows]
 
 
+    async def most_viewed_notices(self, scope: str, first_day: str, last_day: str, limit: int) -> list[dict[str, Any]]:
+        """The notices opened most in scope and period: id, title (the hub's notice, or the village's own as its
+        box sent it), views, and in how many villages."""
+        condition, params = villages_in_scope_sql(scope)
+        rows = await self._db.fetchall(
+            f"SELECT u.notice_id AS id, sum(u.views) AS views, count(DISTINCT u.village_id) AS villages,"
+            f" coalesce((SELECT title FROM notices WHERE id = u.notice_id),"
+            f"  (SELECT json_extract(body, '$.title') FROM edge_records"
+            f"   WHERE kind = 'village_notice' AND id = u.notice_id LIMIT 1), '') AS title"
+            f" FROM usage_notice_days u WHERE u.village_id IN (SELECT v.id FROM villages v WHERE {condition})"
+            f" AND u.day BETWEEN ? AND ? GROUP BY u.notice_id ORDER BY views DESC, u.notice_id LIMIT ?",
+            [*params, first_day, last_day, limit],
+        )
+        return [dict(r) for r in rows]
+
+
 class UsageTx(SqlTx):
     async def insert_usage_day(self, village_id: str, day: str, counts: dict[str, int], body: str) -> bool:
         """Keep the day's record unless one is held already (a record is final once sent); True if new."""
@@ -92,6 +116,12 @@ class UsageTx(SqlTx):
             [village_id, day, *(counts[c] for c in USAGE_COUNTS), body, self.now],
         )
         return n > 0
+
+    async def insert_notice_views(self, village_id: str, day: str, views: dict[str, int]) -> None:
+        await self._conn.executemany(
+            "INSERT OR IGNORE INTO usage_notice_days (village_id, day, notice_id, views) VALUES (?, ?, ?, ?)",
+            [(village_id, day, notice_id, n) for notice_id, n in views.items()],
+        )
 
     async def status_rows_after(self, after_n: int) -> list[tuple[int, str, float, bool]]:
         rows = await self._all(

@@ -44,5 +44,7 @@ async def keep_usage_day(tx: Tx, village_id: str, op: dict[str, Any]) -> None:
     body = op["body"]
     fresh = await tx.insert_usage_day(village_id, body["day"], usage_counts(body),
                                       json.dumps(body, ensure_ascii=False, separators=(",", ":")))
-    if not fresh:
+    if fresh:
+        await tx.insert_notice_views(village_id, body["day"], body["notices"])
+    else:
         log.warning("village %s sent its usage of %s again; the first record stands", village_id, body["day"])

@@ -116,7 +116,7 @@ async def test_known_usage_days_give_the_hand_computed_figures_for_the_city_a_to
     assert e1["alerts"] == {"shown": 10, "acknowledged": 8, "acknowledged_rate": 0.8,
                             "mean_seconds_to_acknowledge": 25.0}
     assert e1["checkins"]["compliance"] == 0.8 and e1["online_share"] == 0.75
-    assert village["villages"][0]["usage"] == e1
+    assert village["villages"][0]["usage"] == {k: v for k, v in e1.items() if k != "notices"}
 
     status, october = await _stats(city, viewer, "scope=village:e1&from=2026-10-31&to=2026-10-31")
     assert october["usage"]["tv_reach"] == 0.99 and october["usage"]["online_share"] is None
@@ -147,3 +147,22 @@ async def test_a_second_record_for_a_day_changes_nothing_and_bad_periods_are_ref
                         ("from=yesterday", "bad_parameter"), ("scope=planet:mars", "unknown_scope")):
         resp = await city.client.get(f"/api/v1/stats?{query}", headers=city.admin)
         assert resp.status in (400, 404) and (await resp.json())["error"] == code, query
+
+
+async def test_the_most_opened_notices_are_listed_with_their_titles_and_views_in_scope(city: HubKit) -> None:
+    water = (await city.notice(title="停水通知"))["id"]
+    road = (await city.notice(title="道路施工"))["id"]
+    views = {"e3": {water: 7, road: 2}, "w1": {road: 40}}
+    for village, notices in views.items():
+        edge = await city.enroll(village)  # e3 for the first time; w1 as a new box, whose up feed starts afresh
+        day = usage_day("2026-11-09", 1, 10, 1, sum(notices.values()), {}, (0, 0), (0, 0), (0, 0, 0), (0, 0))
+        day["body"]["notices"] = notices
+        status, answer = await edge.push(edge.batch(edge.next_entries([day])))
+        assert status == 200, answer
+    status, answer = await _stats(city, city.admin, f"scope=city&{PERIOD}")
+    assert answer["usage"]["notices"] == [
+        {"id": road, "title": "道路施工", "views": 42, "villages": 2},
+        {"id": water, "title": "停水通知", "views": 7, "villages": 1},
+    ]
+    status, answer = await _stats(city, city.admin, f"scope=town:east&{PERIOD}")
+    assert [(n["title"], n["views"]) for n in answer["usage"]["notices"]] == [("停水通知", 7), ("道路施工", 2)]
