@@ -18,6 +18,8 @@ route modules. The rest lives in packages named for their idea:
 - `serving/`: the front door that serves cached blobs and segments with sendfile;
 - `web/`: what the TV app and the staff page share: translations and the error middleware;
 - `tv/`, `staff/`, `usb/`: the TV app, the staff page, the USB stick watcher.
+- `updates/`: the box's own software updates: release offers, A/B slots, lifecycle hooks, the supervisor that
+  `village-edge serve` runs (docs/updates.md).
 
 Which package owns which table: docs/edge-data.md. The layout rules are checked by tests/layout/.
 """

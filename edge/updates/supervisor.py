@@ -136,8 +136,9 @@ class Supervisor:
             log.warning("supervisor: %s; %s tried again in %.0f s", exc, st.phase, self.config.update_retry_s)
         except Interrupted:
             self.stop_child()
-        except (HookFailed, BadArtifact, HealthFailed, OSError) as exc:
-            log.error("supervisor: update to %s failed: %s", target, exc)
+        except Exception as exc:  # HookFailed, BadArtifact, HealthFailed, a full disk, or a bug: all roll back
+            log.error("supervisor: update to %s failed: %s", target, exc, exc_info=not isinstance(
+                exc, (HookFailed, BadArtifact, HealthFailed)))
             self.roll_back(st, f"update to {target} failed in {st.phase}: {exc}")
             self.ensure_running(st.active_slot)
 
@@ -156,7 +157,8 @@ class Supervisor:
 
     def _switch(self, st: UpdateState, slot: str) -> None:
         self.stop_child()
-        st.backup = str(back_up(self.data_dir, st.target_version or "next"))
+        if not st.switched:  # retried after the switch: the backup already holds the old version's database
+            st.backup = str(back_up(self.data_dir, st.target_version or "next"))
         st.switched = True  # from here a restart rolls back unless the commit below is on disk
         save_state(self.data_dir, st)
         self.start(slot)

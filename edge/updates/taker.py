@@ -55,6 +55,9 @@ async def take_once(rt: EdgeRuntime, hooks: Hooks) -> None:
             release = open_release(offer.signed, trust)
             if (release.sha256, release.size) != (offer.sha256, offer.size):
                 raise ProtocolError(f"release {release.version}'s record names another artifact than it signs")
+            if release.version == running and release.target == TARGET:
+                await decide(rt.db, offer.id, "taken", None, trust.version)  # installed; its decision was cut off
+                continue
             check_fits(release, TARGET, running)
             if release.version in st.failed_versions:
                 raise RolledBackBefore(f"release {release.version} was rolled back on this box before")

@@ -17,7 +17,7 @@ from .kit import CANNOT_START, build_wheel, newer
 @dataclass(frozen=True)
 class Releases:
     hub_dir: Path
-    bundle: Path  # for village v1, whose hub is never started here
+    provisioned: Path  # a box's data folder provisioned for village v1, whose hub is never started here
     good: Path  # a stick folder with a release of newer(1)
     cannot_start: Path  # a stick folder with a release of newer(2) that fails its health check
 
@@ -38,9 +38,10 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Releases:
     bundle = base / "v1.vnb"
     run_command("village-provision", "make", "--hub-data", str(hub_dir), "--village", "v1",
                 "--hub-url", "http://127.0.0.1:9", "--out", str(bundle))
+    run_command("village-edge", "provision", "--data", str(base / "provisioned"), str(bundle))
     good = build_wheel(base / "wheels", newer(1))
     bad = build_wheel(base / "wheels", newer(2), {"edge/serving/run.py": CANNOT_START})
-    return Releases(hub_dir, bundle, _release_stick(hub_dir, good, newer(1), base / "stick-good"),
+    return Releases(hub_dir, base / "provisioned", _release_stick(hub_dir, good, newer(1), base / "stick-good"),
                     _release_stick(hub_dir, bad, newer(2), base / "stick-bad"))
 
 

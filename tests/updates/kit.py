@@ -11,13 +11,14 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import shutil
 import signal
 import urllib.request
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from deploy.local_processes import Service, edge_service, free_port, run_command
+from deploy.local_processes import Service, edge_service, free_port
 from tests.integration.system import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,9 +67,9 @@ def build_wheel(out: Path, version: str, append: dict[str, str] | None = None) -
     return wheel
 
 
-def new_box(bundle: Path, folder: Path, extra_config: str = "") -> Service:
-    """A provisioned box (not started) with fast settings."""
-    run_command("village-edge", "provision", "--data", str(folder), str(bundle))
+def new_box(provisioned: Path, folder: Path, extra_config: str = "") -> Service:
+    """A box (not started) with fast settings: a copy of a box provisioned once for the session."""
+    shutil.copytree(provisioned, folder)
     (folder / "config.toml").write_text(FAST_EDGE + extra_config)
     return edge_service(folder, free_port())
 
@@ -86,7 +87,7 @@ def update_of(box: Service) -> dict[str, Any] | None:
     return answer["update"] if answer else None
 
 
-def wait_for_outcome(box: Service, target: str, timeout_s: float = 40.0) -> dict[str, Any]:
+def wait_for_outcome(box: Service, target: str, timeout_s: float = 90.0) -> dict[str, Any]:
     """The box's update block once the update to `target` ended (committed, rolled back or failed), serving again."""
     def ended() -> dict[str, Any] | None:
         update = update_of(box)

@@ -19,7 +19,7 @@ def state_file(box_dir: Path) -> dict:
 
 def test_a_newer_build_is_installed_in_the_other_slot_and_committed_after_its_health_check(
         releases: Releases, boxes: list[Service], tmp_path: Path) -> None:
-    box = new_box(releases.bundle, tmp_path / "box")
+    box = new_box(releases.provisioned, tmp_path / "box")
     boxes.append(box.start())
     assert get_json(box.url + "/api/v1/info")["version"] == BASE_VERSION
     run_command("village-edge", "update", "add", "--data", str(tmp_path / "box"), str(releases.good))
@@ -37,7 +37,7 @@ def test_a_newer_build_is_installed_in_the_other_slot_and_committed_after_its_he
 
 def test_a_build_that_cannot_start_rolls_back_by_itself_and_the_old_version_keeps_serving(
         releases: Releases, boxes: list[Service], tmp_path: Path) -> None:
-    box = new_box(releases.bundle, tmp_path / "box")
+    box = new_box(releases.provisioned, tmp_path / "box")
     boxes.append(box.start())
     run_command("village-edge", "update", "add", "--data", str(tmp_path / "box"), str(releases.cannot_start))
 
@@ -54,7 +54,7 @@ def test_a_build_that_cannot_start_rolls_back_by_itself_and_the_old_version_keep
 def test_a_hook_that_exits_21_is_retried_later_and_the_update_then_goes_on(
         releases: Releases, boxes: list[Service], tmp_path: Path) -> None:
     box_dir = tmp_path / "box"
-    box = new_box(releases.bundle, box_dir)
+    box = new_box(releases.provisioned, box_dir)
     hooks = box_dir / "hooks"
     hooks.mkdir()
     tries = hooks / "tries"
