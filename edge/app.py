@@ -32,6 +32,7 @@ from .updates import routes as update_routes
 from .updates.taker import updates_ctx
 from .usage.lifecycle import usage_ctx
 from .usb.lifecycle import usb_watcher_ctx
+from .web import openapi
 from .web.errors import ERROR_PAGES, ErrorPages, error_middleware
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ def create_app(config: EdgeConfig) -> web.Application:
     api_devices.setup(app)  # who is who on the LAN: every per-device route below checks its token
     app.add_routes(api_resident.routes)
     app.add_routes(api_status.routes)
+    openapi.setup(app)  # GET /api/v1/openapi.json, from the route table in edge/web/openapi.py
     app.add_routes(streams_routes.routes)
     app.cleanup_ctx.append(streams_ctx)  # after the runtime and sync contexts it builds on
     app.add_routes(update_routes.routes)

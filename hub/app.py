@@ -17,6 +17,7 @@ from protocol.http_errors import ApiError, error_middleware
 
 from . import (
     case_deadlines,
+    openapi,
     routes_admin,
     routes_cases,
     routes_notices,
@@ -85,6 +86,7 @@ def create_app(config: HubConfig) -> web.Application:
     app[HUB] = hub
     app.on_response_prepare.append(name_blob_etag)
     app.add_routes(routes_sync.routes)
+    openapi.setup(app)  # GET /api/v1/openapi.json, from the route table in hub/openapi.py
     app.add_routes(routes_admin.routes)
     app.add_routes(routes_notices.routes)
     app.add_routes(routes_officials.routes)
