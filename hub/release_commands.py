@@ -17,7 +17,7 @@ from pathlib import Path
 from protocol import records
 from protocol.atomic_file import write_atomically
 from protocol.errors import ProtocolError
-from protocol.releases import DEFAULT_LIFETIME_S, make_release, open_release
+from protocol.releases import DEFAULT_LIFETIME_S, check_target, make_release, open_release, parse_version
 from protocol.subcommands import Subcommands
 
 from .blobs import BlobStore
@@ -60,6 +60,13 @@ def run_release_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if not 0 < args.expires_days <= 3650:
         print("village-hub: --expires-days must be 1 to 3650", file=sys.stderr)
+        return EXIT_USAGE
+    try:  # before the artifact is stored: a typo costs nothing
+        parse_version(args.version)
+        parse_version(args.min_version)
+        check_target(args.target)
+    except ProtocolError as exc:
+        print(f"village-hub: {exc.detail}", file=sys.stderr)
         return EXIT_USAGE
     try:
         rid, villages, signed = asyncio.run(_add(args))
