@@ -459,7 +459,7 @@ def _compare(kind: str, edge_steps: list[Step], nginx_steps: list[Step], baselin
     client_bound = max(s.client_cpu_s for s in edge_steps + nginx_steps) / STEP_S > 0.9
     note = " (viewer core was saturated: the figure is a lower bound)" if client_bound else ""
     for who, steps in (("edge", edge_steps), ("nginx", nginx_steps)):
-        if steps and not steps[-1].late:
+        if steps and not any(s.late for s in steps):
             note += f"; {who} was never late (at least {steps[-1].viewers} viewers)"
     loads = [s.load for s in edge_steps + nginx_steps]
     note += (f"; load average {min(loads):.1f} to {max(loads):.1f} during the steps on {os.cpu_count()} cores"
