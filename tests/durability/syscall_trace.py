@@ -18,25 +18,34 @@ from pathlib import Path
 
 import pytest
 
+from tests.process_tree import process_tree
+
 needs_strace = pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace (Debian package strace)")
 CALLS = ("fsync", "fdatasync", "rename", "renameat", "renameat2", "pwrite64")
 
 
 @contextmanager
 def syscalls_of(pid: int | None = None) -> Iterator[list[str]]:
-    """Every call in CALLS made by process `pid` (default: this one), its threads and their children while the
-    block runs, one strace line each with file descriptors shown as paths (`fsync(7</data/x>) = 0`)."""
+    """Every call in CALLS made by process `pid` (default: this one), its threads and its descendants (those
+    already running and those started while the block runs), one strace line each with file descriptors shown as
+    paths (`fsync(7</data/x>) = 0`)."""
     target = pid or os.getpid()
+    processes = process_tree(target)  # a server started by a supervisor (the edge) is a child already running
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "trace"
-        # -p takes every thread of the process at once; -f follows the threads and children started later.
-        argv = ["strace", "-f", "-y", "-e", "trace=" + ",".join(CALLS), "-o", str(out), "-p", str(target)]
+        # -p takes every thread of a process at once; -f follows the threads and children started later.
+        argv = ["strace", "-f", "-y", "-e", "trace=" + ",".join(CALLS), "-o", str(out)]
+        for each in processes:
+            argv += ["-p", str(each)]
         tracer = subprocess.Popen(argv, stderr=subprocess.PIPE)
         assert tracer.stderr is not None
-        said = tracer.stderr.readline()  # "Process N attached": from here on every call is seen
-        if b"attached" not in said:
-            tracer.kill()
-            raise RuntimeError(f"strace could not attach to {target}: {said.decode(errors='replace')}")
+        for _ in processes:  # "Process N attached" for each: from here on every call is seen
+            said = tracer.stderr.readline()
+            if b"No such process" in said:
+                continue  # it ended between the listing and the attach
+            if b"attached" not in said:
+                tracer.kill()
+                raise RuntimeError(f"strace could not attach to {target}: {said.decode(errors='replace')}")
         lines: list[str] = []
         try:
             yield lines

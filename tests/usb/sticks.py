@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.process_tree import process_tree
+
 MTOOLS_ENV = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
 
 
@@ -86,14 +88,19 @@ def loop_backing(device: str) -> str | None:
 
 
 def holds_device(pid: int, device: str) -> bool:
-    """Whether process `pid` has the device open or mounted (it must let go once the stick is serviced)."""
-    fd_dir = Path(f"/proc/{pid}/fd")
-    for fd in fd_dir.iterdir():
+    """Whether process `pid` or one it started (the edge's server under its supervisor, a stick parser) has the
+    device open, or it is mounted (the box must let go once the stick is serviced)."""
+    for each in process_tree(pid):
         try:
-            if os.readlink(fd) == device:
-                return True
+            fds = list(Path(f"/proc/{each}/fd").iterdir())
         except OSError:
-            continue
+            continue  # it ended meanwhile
+        for fd in fds:
+            try:
+                if os.readlink(fd) == device:
+                    return True
+            except OSError:
+                continue
     return device in Path("/proc/mounts").read_text()
 
 

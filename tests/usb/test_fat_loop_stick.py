@@ -20,6 +20,7 @@ from provisioning.stick import StickError, take_inventory
 from provisioning.stick_parser import IsolatedFatStick
 from provisioning.stick_probe import open_stick_path
 from tests.integration.system import http, wait_for
+from tests.process_tree import command_line, process_tree
 
 from .conftest import Field, needs_loop
 from .sticks import attached, loop_cluster_chain, make_fat_image, read_file
@@ -91,17 +92,13 @@ def test_a_stick_parser_over_its_memory_cap_or_its_time_is_killed_and_the_stick_
 
 
 def parsers_of(parent: int) -> list[int]:
-    """Stick parser processes whose parent is `parent` (other tests' edges may run parsers of their own)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if not entry.name.isdigit() or b"stick_parser" not in (entry / "cmdline").read_bytes():
-                continue
-            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                found.append(int(entry.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
+    """Stick parser processes this process started (other tests' edges may run parsers of their own)."""
+    return [p for p in process_tree(parent)[1:] if b"stick_parser" in command_line(p)]
+
+
+def edge_processes(pid: int) -> list[int]:
+    """The edge's own processes (its supervisor and the server it runs), stick parsers left out."""
+    return [p for p in process_tree(pid) if b"stick_parser" not in command_line(p)]
 
 
 class InfoPoller(threading.Thread):
@@ -141,13 +138,15 @@ def test_the_self_looping_fat_stick_is_refused_while_the_edge_keeps_serving_and_
     edge = field.new_edge("edge")
     edge.start()
     assert edge.proc is not None
+    serving = edge_processes(edge.proc.pid)
     poller = InfoPoller(edge.url)
     poller.start()
     with attached(image):
         try:
             last = wait_for("the looping stick refused", lambda: (x := last_usb(edge.url)) and x, timeout_s=60)
             assert edge.proc.poll() is None
-            assert rss_mb(edge.proc.pid) < 400, "the edge itself never parsed the stick"
+            assert edge_processes(edge.proc.pid) == serving, "the server never died and was never restarted"
+            assert max(rss_mb(p) for p in serving) < 400, "the edge itself never parsed the stick"
         finally:
             poller.stop.set()
             poller.join()

@@ -29,5 +29,6 @@ def test_a_blob_from_a_content_pack_is_on_disk_with_its_folder_entry_before_it_i
         renamed = first(lines, "rename", f"/partial/{sha}.stick")
         folder_synced = first(lines, "fsync(", f"/content/{sha[:2]}>", after=renamed)
         marked = first(lines, "pwrite64(", "edge.db-wal", after=renamed)
-        assert 0 <= copied < renamed, f"blob {sha} was renamed before its bytes were fsynced"
+        shown = f"{len(lines)} lines; " + "\n".join([line for line in lines if sha in line] or lines[:5] + lines[-5:])
+        assert 0 <= copied < renamed, f"blob {sha} was renamed before its bytes were fsynced:\n{shown}"
         assert renamed < folder_synced < marked, f"blob {sha} was marked present before its rename was on disk"
