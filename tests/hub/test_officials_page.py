@@ -99,7 +99,7 @@ def test_a_town_editor_submits_a_notice_for_two_villages_and_the_town_reviewer_a
         assert requests_elsewhere(browser, city_hub.url) == []
         browser.find_element(By.ID, "approve-button").click()
         wait_text(browser, "#message", "已通过")
-        WebDriverWait(browser, 30).until(EC.url_contains("/admin/review"))
+        WebDriverWait(browser, 30).until(EC.url_to_be(city_hub.url + "/admin/review"))
         status, notice = city_hub.api("GET", f"/api/v1/notices/{notice_id}")
         assert status == 200 and notice["state"] == "published"
         assert notice["targets"] == ["village:dongshan", "village:xishan"] and notice["reviewed_by"] == REVIEWER
@@ -165,6 +165,7 @@ def test_a_rejected_notice_comes_back_to_its_editor_with_the_reason_and_another_
         browser.find_element(By.ID, "reject-reason").send_keys("请写明停电的具体时间。")
         browser.find_element(By.ID, "reject-button").click()
         wait_text(browser, "#message", "已退回")
+        WebDriverWait(browser, 30).until(EC.url_to_be(city_hub.url + "/admin/review"))  # back to the queue
         log_out(browser)
 
         log_in(browser, city_hub.url, EDITOR)
@@ -267,6 +268,7 @@ def test_a_reviewer_publishes_an_emergency_notice_at_once_from_its_preview_which
         save_screenshot(browser, "officials-review-emergency-1366")
         browser.find_element(By.ID, "publish-button").click()
         wait_text(browser, "#message", "已立即发布")
+        WebDriverWait(browser, 30).until(EC.url_to_be(city_hub.url + "/admin/review"))  # back to the queue
         browser.get(city_hub.url + "/admin/")
         assert "山洪预警：请立即转移" in browser.find_element(By.ID, "published").text
         notice = city_hub.api("GET", f"/api/v1/notices/{notice_id}")[1]
