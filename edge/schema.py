@@ -46,6 +46,15 @@ CREATE TABLE IF NOT EXISTS replies (
     at            TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS replies_by_submission ON replies (submission_id, at);
+CREATE TABLE IF NOT EXISTS case_states (     -- the hub's `case_status` of each submission, the latest only
+    submission_id TEXT PRIMARY KEY,
+    case_id       TEXT NOT NULL,
+    state         TEXT NOT NULL,            -- new, assigned, in_progress, answered, closed (docs/cases.md)
+    due_at        TEXT,                     -- RFC 3339 UTC
+    due_date      TEXT,                     -- the expected date in Asia/Shanghai while the case is open
+    unit_name     TEXT,
+    at            TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS blobs (
     sha256    TEXT PRIMARY KEY,
     size      INTEGER NOT NULL,

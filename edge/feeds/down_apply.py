@@ -13,6 +13,7 @@ from typing import Any
 import aiosqlite
 
 from edge.feeds.positions import write_position
+from edge.residents.case_states import apply_case_status
 from edge.staff.accounts import apply_staff_account
 from edge.streams.catalog import apply_stream_op
 from edge.updates.offers import apply_release_op
@@ -60,6 +61,7 @@ _APPLIERS: dict[str, Callable[[aiosqlite.Connection, dict[str, Any]], Awaitable[
     "reply": _apply_reply,
     "stream": apply_stream_op,
     "staff_account": apply_staff_account,
+    "case_status": apply_case_status,  # where a resident's request stands at the hub (docs/cases.md)
     "release": apply_release_op,  # an offer only: edge/updates/ checks its own signature before anything else
 }
 

@@ -1,5 +1,8 @@
 """A device's own submissions ("my submissions"), with their state, replies and the resident's rating of them.
 
+The state is the box's own (queued, delivered, answered) until the hub tells the case's (`case_states.py`):
+then in_progress, answered or closed as the city has it, with `case` {state, due_at, due_date, unit_name, at}.
+
 Ids for the daily check-in and for a rating are derived from the device's secret (and day, or rated submission;
 `edge/residents/devices.py`), so pressing OK twice sends one record, which the outbox answers as an identical
 replay, and nobody else can compute the id to take it first.
@@ -15,6 +18,7 @@ from edge.errors import Refused
 from edge.feeds.positions import acked_up_to
 from protocol.database import Database
 
+from .case_states import case_states_of, shown_state
 from .devices import Device
 
 MAX_PAGE = 1000
@@ -51,11 +55,14 @@ async def _views(db: Database, device_id: str, rows: list[Any]) -> list[dict[str
             replies[r["submission_id"]].append({"text": r["text"], "by": r["by_name"], "at": r["at"]})
     ratings = await _ratings(db, device_id)
     acked = await acked_up_to(db)
+    cases = await case_states_of(db, ids)
     out = []
     for r in rows:
-        state = "answered" if replies[r["id"]] else ("delivered" if r["up_seq"] <= acked else "queued")
+        case = cases.get(r["id"])
+        state = shown_state(case, bool(replies[r["id"]]), r["up_seq"] <= acked)
         out.append({"id": r["id"], "kind": r["kind"], "state": state, "created_at": r["created_at"],
-                    "body": json.loads(r["body"]), "replies": replies[r["id"]], "rating": ratings.get(r["id"])})
+                    "body": json.loads(r["body"]), "replies": replies[r["id"]], "rating": ratings.get(r["id"]),
+                    "case": case, "due_at": case["due_at"] if case else None})
     return out
 
 

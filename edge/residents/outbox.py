@@ -21,6 +21,8 @@ from edge.feeds.up_append import append_up_op
 from protocol import codec, records
 from protocol.database import Database
 
+from .case_states import case_states_of, shown_state
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -114,7 +116,8 @@ async def submission_view(db: Database, submission_id: str) -> dict[str, Any] | 
     replies = await db.fetchall(
         "SELECT text, by_name, at FROM replies WHERE submission_id = ? ORDER BY at", (submission_id,)
     )
-    state = "answered" if replies else ("delivered" if row["up_seq"] <= await acked_up_to(db) else "queued")
+    case = (await case_states_of(db, [submission_id])).get(submission_id)
+    state = shown_state(case, bool(replies), row["up_seq"] <= await acked_up_to(db))
     return {
         "id": row["id"],
         "kind": row["kind"],
@@ -122,6 +125,8 @@ async def submission_view(db: Database, submission_id: str) -> dict[str, Any] | 
         "created_at": row["created_at"],
         "body": json.loads(row["body"]),
         "replies": [{"text": r["text"], "by": r["by_name"], "at": r["at"]} for r in replies],
+        "case": case,  # where the city's case stands (case_states.py), or None
+        "due_at": case["due_at"] if case else None,
     }
 
 

@@ -13,7 +13,12 @@ from protocol import codec
 from protocol.records import SUBMISSION_KINDS
 
 MAX_SUBMISSION_BYTES = 64 * 1024
+# The resident's own words (typed on the TV's pinyin keyboard or a phone's keyboard): room for a full account of a
+# matter, as a 12345 hotline ticket takes it, and far inside the 64 KiB body (2,000 characters are 6 KB in UTF-8).
 MAX_TEXT = 2000
+# A chosen label (category, service, status) is a short name the hub routes by; it keeps 100 characters of it.
+MAX_LABEL = 100
+TEXT_LIMITS = {"text": MAX_TEXT, "category": MAX_LABEL, "service": MAX_LABEL, "status": MAX_LABEL}
 
 
 class Invalid(Refused):
@@ -28,8 +33,9 @@ def _text(body: dict[str, Any], name: str, required: bool) -> None:
     value = body[name]
     if not isinstance(value, str) or not value.strip():
         raise Invalid(422, "wrong_type", f"body.{name} must be non-empty text")
-    if len(value) > MAX_TEXT:
-        raise Invalid(422, "too_long", f"body.{name} is longer than {MAX_TEXT} characters")
+    limit = TEXT_LIMITS.get(name, MAX_TEXT)
+    if len(value) > limit:
+        raise Invalid(422, "too_long", f"body.{name} is longer than {limit} characters")
 
 
 def _int(body: dict[str, Any], name: str, low: int, high: int, required: bool) -> None:
@@ -47,6 +53,7 @@ def _check_body(kind: str, body: dict[str, Any]) -> None:
         if "text" not in body and "choice" not in body:
             raise Invalid(422, "missing_field", "feedback needs body.text or body.choice")
         _text(body, "text", False)
+        _text(body, "category", False)  # the chosen label when body.text holds the resident's own words
         _int(body, "choice", 0, 99, False)
     elif kind in ("consultation", "incident"):
         _text(body, "text", kind == "consultation")

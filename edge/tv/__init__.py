@@ -15,7 +15,8 @@ from edge.content.cache import CONTENT_CACHE, ContentCache
 from edge.notices.alerts import AlertBoard
 
 from ..runtime import RUNTIME
-from . import alert_routes, pages
+from . import alert_routes, keyboard_routes, pages
+from .pinyin_dictionary import PinyinDictionary
 from .render import STATIC_DIR
 
 
@@ -26,6 +27,7 @@ async def _tv_ctx(app: web.Application) -> AsyncIterator[None]:
     await cache.open()
     app[alert_routes.ALERT_BOARD] = board
     app[CONTENT_CACHE] = cache
+    app[keyboard_routes.PINYIN] = PinyinDictionary(rt.config.data_dir)
     tasks = [asyncio.create_task(board.run(), name="alert-board"),
              asyncio.create_task(cache.run_flusher(), name="cache-flusher")]
     yield
@@ -49,4 +51,5 @@ def setup(app: web.Application) -> None:
     app.on_shutdown.append(_release_waiters)
     app.add_routes(pages.routes)
     app.add_routes(alert_routes.routes)
+    app.add_routes(keyboard_routes.routes)
     app.router.add_static("/tv/static/", STATIC_DIR, name="tv_static")

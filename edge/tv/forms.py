@@ -22,6 +22,9 @@ class FormSpec:
     send_index: bool = False  # feedback also sends the choice's number (body.choice)
     number_field: str | None = "phone"
     label_prefix: str = ""
+    # Forms that take the resident's own words (pinyin keyboard on the TV, the phone's keyboard): they go in
+    # body.text, and the chosen label then fills these fields instead, so the hub still routes by it.
+    words_label_fields: tuple[str, ...] = ()
 
     def choice_keys(self) -> list[str]:
         return [f"choice.{self.name}.{c}" for c in self.choices]
@@ -35,12 +38,13 @@ FORMS: dict[str, FormSpec] = {
     f.name: f
     for f in (
         FormSpec("feedback", "feedback", "interaction", ("road", "hygiene", "water", "security", "other"),
-                 ("text",), send_index=True),
+                 ("text",), send_index=True, words_label_fields=("category",)),
         FormSpec("consultation", "consultation", "services", ("social", "medical", "household", "relief", "other"),
-                 ("text", "category")),
+                 ("text", "category"), words_label_fields=("category",)),
         FormSpec("service_request", "service_request", "services", ("certificate", "subsidy", "repair", "other"),
-                 ("service",)),
-        FormSpec("incident", "incident", "safety", ("fire", "road", "flood", "security", "other"), ("category",)),
+                 ("service",), words_label_fields=("service",)),
+        FormSpec("incident", "incident", "safety", ("fire", "road", "flood", "security", "other"), ("category",),
+                 words_label_fields=("category",)),
         FormSpec("care", "service_request", "elderly", ("visit", "meals", "doctor", "other"), ("service",),
                  label_prefix="养老助老："),
     )

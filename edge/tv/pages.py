@@ -12,6 +12,7 @@ from aiohttp import web
 
 from edge.notices.board import list_notices
 from edge.residents.my_submissions import checked_in, device_submission, device_submissions
+from edge.residents.rules import MAX_TEXT
 from edge.usage.tally import tally_of
 from protocol.records import AREAS, is_sha256_hex
 
@@ -147,7 +148,7 @@ async def form(request: web.Request) -> web.Response:
     viewer = _viewer(request)
     t = TEXTS.translator(viewer.lang)
     return render(request, viewer, "form.html", heading=t(f"action.{spec.name}"), back=f"/tv/area/{spec.area}",
-                  page=f"form-{spec.name}", spec=spec, labels=spec.labels_for_city())
+                  page=f"form-{spec.name}", spec=spec, labels=spec.labels_for_city(), max_text=MAX_TEXT)
 
 
 @routes.get("/tv/mine")

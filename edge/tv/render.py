@@ -19,7 +19,8 @@ from .viewer import Viewer, remember, viewer_for
 _HERE = Path(__file__).parent
 STATIC_DIR = _HERE / "static"
 TEXTS = Catalogs(_HERE / "catalogs")  # templates and scripts never hold a sentence of their own
-_SCRIPT_TEXTS = ("alert.", "form.", "live.", "mine.", "home.", "state.", "settings.", "nav.", "vote.")
+_SCRIPT_TEXTS = ("alert.", "form.", "live.", "mine.", "home.", "state.", "settings.", "nav.", "vote.",
+                 "keyboard.")
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(_HERE / "templates"),

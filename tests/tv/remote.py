@@ -111,3 +111,22 @@ class Remote:
                 pass
             time.sleep(0.05)
         raise AssertionError(f"expected page {name}, still on {self.page()!r} at {self.driver.current_url}")
+
+
+def open_on_tv(driver: webdriver.Chrome, url: str, page: str, middleware: str = "standard",
+               tv_size: bool = True) -> Remote:
+    """A TV at 1280×720 (or a phone, at its own size) showing `url`, which names the device and the key map."""
+    if tv_size:
+        tv_viewport(driver)
+    driver.get(url)
+    remote = Remote(driver, middleware)
+    remote.wait_page(page)
+    return remote
+
+
+def screen_text(driver: webdriver.Chrome) -> str:
+    """What the screen says now; a page that reloads itself when a state changes may be mid-way: ask again then."""
+    try:
+        return str(driver.execute_script("var c = document.getElementById('content'); return c ? c.innerText : '';"))
+    except Exception:  # noqa: BLE001 - the page is being replaced
+        return ""

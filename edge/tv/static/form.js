@@ -1,4 +1,7 @@
 /* A form by remote: pick one choice, type digits on the pad (or the remote's number keys), send.
+   Forms that take the resident's own words open the pinyin keyboard (keyboard.js) from 写几句话; on a phone the
+   text box takes them from the phone's own keyboard. The words go in body.text and the chosen label in the
+   form's data-words-fields (category or service), so the city still routes by the choice.
    The submission id is made once per page, so pressing Send again after a failure cannot send it twice. */
 (function () {
   var TV = window.TV;
@@ -42,6 +45,22 @@
   TV.actions.clear = function () { number = ''; showNumber(); };
   TV.onDigit = digit;
 
+  function words() {
+    var box = byId('words-phone');
+    var typed = box && box.offsetWidth ? box.value : (TV.keyboard ? TV.keyboard.text() : '');
+    return typed.replace(/^\s+|\s+$/g, '');
+  }
+
+  TV.actions.write = function () {
+    TV.addClass(byId('form-main'), 'off');
+    TV.keyboard.open(function (typed) {
+      TV.removeClass(byId('form-main'), 'off');
+      setText(byId('words-shown'), typed || TV.text('form.words_none'));
+      setText(byId('write'), TV.text(typed ? 'form.rewrite' : 'form.write'));
+      TV.focus(byId('write'));
+    });
+  };
+
   TV.actions.submit = function () {
     if (sending) { return; }
     if (!chosen) {
@@ -51,8 +70,10 @@
     }
     var body = {};
     var label = chosen.getAttribute('data-label');
-    var fields = form.getAttribute('data-fields').split(',');
+    var said = words();
+    var fields = (said ? form.getAttribute('data-words-fields') : form.getAttribute('data-fields')).split(',');
     for (var i = 0; i < fields.length; i++) { body[fields[i]] = label; }
+    if (said) { body.text = said; }
     if (form.getAttribute('data-send-index')) { body.choice = parseInt(chosen.getAttribute('data-index'), 10); }
     if (number && form.getAttribute('data-number-field')) { body[form.getAttribute('data-number-field')] = number; }
     sending = true;

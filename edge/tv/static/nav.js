@@ -155,6 +155,9 @@
   function onKey(e) {
     e = e || window.event;
     var code = e.keyCode || e.which;
+    var target = e.target || e.srcElement;
+    /* A phone's own keyboard typing in a text box: its letters, digits and Backspace are the box's, not the remote's. */
+    if (target && (target.tagName === 'TEXTAREA' || target.tagName === 'INPUT')) { return true; }
     var name = keyName(code);
     if (!name) { return true; }
     if (TV.alertOpen) {

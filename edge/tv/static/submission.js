@@ -1,9 +1,12 @@
-/* One of my submissions: its state updates by itself (queued → delivered → answered), and a reply is rated 1–5. */
+/* One of my submissions: its state updates by itself (queued → delivered, then the city's case: 已受理 → 办理中 →
+   已答复 → 已办结, with its expected date), and a reply is rated 1–5 (a low rating may reopen the case). */
 (function () {
   var TV = window.TV;
   var box = document.getElementById('submission');
   var id = box.getAttribute('data-id');
   var state = box.getAttribute('data-state');
+  var shown = state + '/' + box.getAttribute('data-case');
+  function caseOf(data) { var c = data['case']; return c ? c.state + '|' + (c.due_date || '') : ''; }
   var rating = false;
 
   function rate(score) {
@@ -24,9 +27,12 @@
 
   function poll() {
     TV.request('GET', '/api/v1/submissions/' + id, null, function (status, data) {
-      if (status === 200 && data && data.state !== state) { location.replace(location.pathname); return; }
+      if (status === 200 && data && data.state + '/' + caseOf(data) !== shown) {
+        location.replace(location.pathname);
+        return;
+      }
       setTimeout(poll, 3000);
     });
   }
-  if (state !== 'answered') { setTimeout(poll, 3000); }
+  if (state !== 'closed') { setTimeout(poll, 3000); }
 }());
