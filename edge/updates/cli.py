@@ -10,6 +10,7 @@ from pathlib import Path
 
 from protocol.errors import ProtocolError
 from protocol.subcommands import Subcommands
+from provisioning.stick import StickError
 
 from .state import load_state
 from .stick_releases import add_from_folder
@@ -19,7 +20,7 @@ from .version import running_version
 def _add(args: argparse.Namespace) -> int:
     try:
         results = asyncio.run(add_from_folder(Path(args.data), Path(args.path)))
-    except ProtocolError as exc:
+    except (ProtocolError, StickError) as exc:
         print(f"升级包被拒绝 (release refused): {exc.detail}", file=sys.stderr)
         return 2
     if not results:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.box.provisioned import apply_bundle
+from edge.updates.stick_releases import releases_from_stick
 from protocol.atomic_file import write_atomically
 from protocol.errors import ProtocolError
 from protocol.keys import fingerprint
@@ -88,6 +89,10 @@ async def service_stick(rt: EdgeRuntime, stick: StickFS, device: str, activity: 
             if inventory.has_dir(ROOT, "sync"):
                 activity.step("sync")
                 actions.append(await exchange_sync(rt, stick, inventory, present))
+            if inventory.has_dir(ROOT, "firmware"):  # signed releases: checked as from the line (docs/updates.md)
+                activity.step("firmware")
+                actions.extend(await releases_from_stick(rt.config.data_dir, rt.db, rt.holder.trust(), stick,
+                                                         inventory))
         elif not refused and wants_feeds:
             actions.append({"what": "pack", "result": "refused", "code": "not_provisioned",
                             "detail": "this box is not set up yet; put provision.vnb on the stick with the pack"})
