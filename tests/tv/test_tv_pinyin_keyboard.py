@@ -94,6 +94,22 @@ def test_a_resident_types_ludeng_huaile_with_the_remote_and_it_reaches_the_hub_a
     assert held[0]["body"] == {"category": "道路损坏", "text": "路灯坏了"}
 
 
+@pytest.mark.parametrize("big", ["", "1"])
+def test_every_key_of_the_keyboard_is_on_the_screen_with_normal_and_larger_text(browser, tv_system: System, big: str):
+    remote = open_on_tv(browser, f"{edge_url(tv_system)}/tv/form/feedback?device=stb-keys&big={big}", "form-feedback")
+    remote.walk_to("write")
+    remote.ok()
+    _spell(remote, "hao")
+    wait_for("the candidates of hao", lambda: "好" in _candidates(browser), timeout_s=60)
+    check_screen(browser, f"tv-pinyin-keys{'-big' if big else ''}")
+    outside = browser.execute_script(
+        "var out = [], all = document.getElementById('keyboard').getElementsByTagName('a');"
+        "for (var i = 0; i < all.length; i++) { var r = all[i].getBoundingClientRect();"
+        "  if (r.left < 64 || r.right > 1216 || r.top < 36 || r.bottom > 684) { out.push(all[i].id); } }"
+        "return out;")
+    assert outside == [], f"keys outside the safe area: {outside}"
+
+
 def test_on_a_phone_the_phones_own_keyboard_types_the_words(phone_browser, tv_system: System):
     driver = phone_browser
     remote = open_on_tv(driver, f"{edge_url(tv_system)}/tv/form/feedback?device=phone-words", "form-feedback",
