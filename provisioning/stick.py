@@ -152,6 +152,9 @@ class _AtomicWriter:
 class FatStick:
     """A FAT12/16/32 filesystem (a block device or an image file) through pyfatfs, in user space.
 
+    The edge and the hub's commands use it only inside the limited parser process (`stick_parser.py`), on a
+    volume whose cluster chains were checked first (`fat_chains.py`).
+
     FAT compares names without case, while pyfatfs compares them exactly and shows 8.3 names in capitals, so
     every lookup here goes through the directory listing and matches case-insensitively.
     """

@@ -2,7 +2,9 @@
 
 It listens to the kernel's own netlink messages, so it works without udevd (a loop device attach arrives as a
 bare `change` without filesystem properties) as well as with it (a USB stick's `add`). Each attachment of a device
-(the kernel's diskseq) is serviced once; the filesystem is probed from its first sectors.
+(the kernel's diskseq) is serviced once; the filesystem is probed from its first sectors. The watcher parses no
+stick in the edge's own process: it gets the stick as a descriptor (stick_access.py) and FAT goes to the limited
+parser process (provisioning/stick_parser.py).
 """
 
 from __future__ import annotations
