@@ -197,6 +197,9 @@ CASES = [
     Op("GET", "/api/v1/stats", "case and usage figures of a scope over a period", ANSWERS,
        query={"scope": SCOPE, "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}},
        security=OFFICIAL),
+    Op("GET", "/api/v1/stats.xlsx", "the same figures as a workbook, a sheet per table", ANSWERS,
+       query={"scope": SCOPE, "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}},
+       security=OFFICIAL, produces="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     Op("GET", "/admin/audit", "the audit log page", PAGE, query={"since": TEXT}, security=(SESSION,), produces=HTML),
 ]
 

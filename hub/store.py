@@ -32,19 +32,20 @@ from .schema_migrations import migrate
 from .store_audit import AuditReads
 from .store_cases import CasesReads
 from .store_officials import OfficialsReads, within_scope_sql
+from .store_stats_cases import CASE_STATS_SCHEMA, CaseStatsReads
 from .store_tx import Tx
 from .store_usage import USAGE_SCHEMA, UsageReads
 from .validate import now
 
 
-class HubStore(OfficialsReads, AuditReads, CasesReads, UsageReads):
+class HubStore(OfficialsReads, AuditReads, CasesReads, UsageReads, CaseStatsReads):
     def __init__(self, path: Path) -> None:
         self._db = Database(path)
         # Where write transactions get their time: tests of deadlines set a day in a holiday week here.
         self.clock: Callable[[], float] = now
 
     async def open(self) -> None:
-        await self._db.open(SCHEMA + USAGE_SCHEMA)
+        await self._db.open(SCHEMA + USAGE_SCHEMA + CASE_STATS_SCHEMA)
         async with self._db.write() as conn:
             await migrate(conn)
 
