@@ -75,6 +75,8 @@ async def _refuse(rt: EdgeRuntime, st: UpdateState, offer: Offer, exc: ProtocolE
     if exc.code == "unknown_key":
         rt.sync.trust_wanted.set()  # a new release key may be in the hub's next trust document
     log.warning("release offer %s refused (%s): %s", offer.id, exc.code, exc.detail)
+    if offer.id.startswith("stb."):
+        return  # a set-top box's release travels the same feed: not this box's update, so not its update state
     st.state, st.last_error = "failed", f"{offer.id} refused: {exc.detail}"
     await asyncio.to_thread(save_state, rt.config.data_dir, st)
 
