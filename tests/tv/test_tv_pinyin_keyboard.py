@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 
+from edge.tv.keymaps import KEYMAPS
 from tests.integration.system import System, http, wait_for
 
 from .conftest import device_headers, edge_url
@@ -92,6 +93,24 @@ def test_a_resident_types_ludeng_huaile_with_the_remote_and_it_reaches_the_hub_a
     held = wait_for("the words at the hub", lambda: _at_hub(tv_system, sid), timeout_s=20)
     assert held[0]["kind"] == "incident" and held[0]["device_id"] == device
     assert held[0]["body"] == {"category": "道路损坏", "text": "路灯坏了"}
+
+
+@pytest.mark.parametrize("middleware", sorted(set(KEYMAPS) - {"standard", "ipanel"}))
+def test_the_keyboard_types_with_every_other_middlewares_key_map_too(browser, tv_system: System, middleware: str):
+    device = f"stb-words-{middleware}"
+    remote = open_on_tv(browser, f"{edge_url(tv_system)}/tv/form/consultation?mw={middleware}&device={device}",
+                        "form-consultation", middleware)
+    remote.walk_to("write")
+    remote.ok()
+    _spell(remote, "haox")
+    remote.back()  # the x goes, the keyboard stays
+    wait_for("the candidates of hao", lambda: "好" in _candidates(browser), timeout_s=60)
+    _pick(remote, "好", by_number_key=True)
+    _spell(remote, "le")
+    _pick(remote, "了", by_number_key=False)
+    assert _typed(browser) == ("好了", "")
+    remote.back()  # nothing left to delete: back closes the keyboard
+    assert remote.focused_id() == "write" and browser.find_element(By.ID, "words-shown").text == "好了"
 
 
 @pytest.mark.parametrize("big", ["", "1"])
