@@ -1,10 +1,11 @@
 """The candidate table of the TV's pinyin keyboard: for each toneless syllable, its characters, most used first.
 
 The data comes from `pypinyin` (maintained, MIT, pure Python): its table of every character's readings and its
-~47,000 common phrases with the reading of each character in them. pypinyin keeps no corpus counts, so a
-character's rank under a syllable is how many of those phrases use it with that reading (灯 and 等 lead `deng`;
-a reading only rare words have sinks); characters with the reading but in no phrase follow, by code point, up to
-`PER_SYLLABLE`. Only the common CJK block (U+4E00–U+9FFF) is offered: an STB font has nothing beyond it.
+~47,000 common phrases with the reading of each character in them. pypinyin keeps no corpus counts, so
+characters are ranked first by GB2312's level (its 3,755 common characters, then its level 2, then the rest, so a
+traditional 們 never comes before 们), then by how many of those phrases use them with that reading (灯 and 等 lead
+`deng`), then by code point, up to `PER_SYLLABLE`. Only the common CJK block (U+4E00–U+9FFF) is offered: an STB
+font has nothing beyond it.
 
 Built once per box at the first request, in a child process (`python -m edge.tv.pinyin_dictionary`): it takes
 about 5 s and 120 MB, mostly pypinyin's phrase table, which the edge itself should not keep for the rest of its
@@ -36,6 +37,16 @@ def toneless(reading: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c) and "a" <= c <= "z")
 
 
+def gb2312_tier(char: str) -> int:
+    """0 for GB2312's 3,755 common characters (level 1), 1 for its level 2, 2 for anything else (traditional forms,
+    rare characters): the national standard's own split by frequency of use, which pypinyin's phrases lack."""
+    try:
+        lead = char.encode("gb2312")[0]
+    except UnicodeEncodeError:
+        return 2
+    return 0 if lead < 0xD8 else 1
+
+
 def build_table(per_syllable: int = PER_SYLLABLE) -> dict[str, str]:
     """{syllable: characters as one string, most used first} from pypinyin's data."""
     from pypinyin.phrases_dict import phrases_dict  # imported here: 1 s and tens of MB only when asked for
@@ -59,7 +70,7 @@ def build_table(per_syllable: int = PER_SYLLABLE) -> dict[str, str]:
         readings_of[syllable].add(char)
     table: dict[str, str] = {}
     for syllable, chars in readings_of.items():
-        ranked = sorted(chars, key=lambda c: (-uses[(syllable, c)], c))
+        ranked = sorted(chars, key=lambda c: (gb2312_tier(c), -uses[(syllable, c)], c))
         table[syllable] = "".join(ranked[:per_syllable])
     return dict(sorted(table.items()))
 

@@ -40,6 +40,7 @@ async def test_the_keyboard_gets_every_syllable_with_its_characters_most_used_fi
     for syllable, char in (("lu", "路"), ("deng", "灯"), ("huai", "坏"), ("le", "了"), ("lv", "绿"), ("hao", "好")):
         assert char in table[syllable][:9], (syllable, table[syllable][:9])
     assert table["deng"].index("灯") < table["deng"].index("镫")
+    assert table["men"].index("们") < table["men"].index("們"), "GB2312's common characters before the rest"
     kept = list((tmp_path / "edge").glob("pinyin-*.json"))
     assert len(kept) == 1 and kept[0].read_bytes() == raw, "built once, kept in the data folder for restarts"
 
