@@ -121,6 +121,9 @@ TV = [
        query=VIEWER_QUERY, produces=HTML),
     Op("GET", "/tv/static/{filename}", "the TV app's scripts and styles", {200: "the file", 404: "none"},
        produces=BYTES),
+    Op("GET", "/tv/pinyin.json", "the pinyin keyboard's candidates for each syllable", {200: "the table",
+                                                                                        304: "unchanged"},
+       headers={"If-None-Match": TEXT}),
 ]
 
 STAFF_PAGES = [

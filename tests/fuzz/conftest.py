@@ -7,6 +7,7 @@ the same reason.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 
@@ -16,8 +17,9 @@ import requests
 from deploy.local_processes import edge_service, free_port, hub_service, run_command
 from edge.box.provisioned import apply_bundle
 from protocol.keys import NodeKey
+from protocol.request_auth import HEADER, sign_request
 from protocol.trust import make_trust
-from provisioning.bundle import make_bundle
+from provisioning.bundle import make_bundle, open_bundle
 
 from .database_dump import DatabaseWatch
 from .route_fuzzer import Target
@@ -40,7 +42,7 @@ def _staff_session(base: str) -> tuple[str, str]:
         done = http.post(f"{base}/staff/login", timeout=30, allow_redirects=False,
                          data={"username": STAFF_USER, "password": STAFF_PASSWORD, "csrf": csrf.group(1)})
         assert done.status_code == 303, done.text[:300]
-        session = http.cookies["vn_staff"]
+        session = str(http.cookies["vn_staff"])
         page = http.get(f"{base}/staff/", timeout=10)
         csrf = _CSRF.search(page.text)
         assert csrf, "the dashboard has no CSRF field"
@@ -79,11 +81,27 @@ def hub_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     run_command("village-hub", "init", "--data", str(data))
     (data / "config.toml").write_text("status_interval_s = 3600.0\n")
     token = (data / "admin.token").read_text().strip()
+    run_command("village-hub", "village", "add", "--data", str(data), "--id", "v1", "--name", "一村", "--town", "t1")
+    run_command("village-provision", "make", "--hub-data", str(data), "--village", "v1",
+                "--hub-url", "http://127.0.0.1:9", "--out", str(data / "v1.vnb"))
+    edge_key = NodeKey.generate()
     hub = hub_service(data, free_port()).start()
     try:
+        # Enrolled as the box provisioned from that bundle would: the signed sync routes then get past their
+        # signature check and parse what the fuzzer sends.
+        bundle = open_bundle((data / "v1.vnb").read_bytes())
+        enrolled = requests.post(f"{hub.url}/api/v1/enroll", timeout=10, json={
+            "village_id": "v1", "token": bundle.enroll_token,
+            "public_key": base64.urlsafe_b64encode(edge_key.public).decode()})
+        assert enrolled.status_code == 200, enrolled.text
+        position = requests.get(f"{hub.url}/api/v1/sync/v1/up", timeout=10, headers={
+            HEADER: sign_request(edge_key, "GET", "/api/v1/sync/v1/up")})
+        assert position.status_code == 200, f"a signed request is refused: {position.text}"
         document = requests.get(f"{hub.url}/api/v1/openapi.json", timeout=10).json()
         target = Target("hub", hub.url, document, DatabaseWatch(data / "hub.db"),
                         headers={"Authorization": f"Bearer {token}"}, cookies={"vn_admin": token},
+                        sign=lambda method, path_qs, body: {HEADER: sign_request(edge_key, method, path_qs, body)},
+                        own_path={"village": "v1"},
                         refusal_writes={("POST", "/api/v1/login"): HUB_LOGIN_WRITES,
                                         ("POST", "/admin/login"): HUB_LOGIN_WRITES})
         yield target

@@ -8,7 +8,8 @@ Each case is sent with the real credentials or with the fuzzer's own (mostly wro
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,9 +39,14 @@ class Target:
     cookies: dict[str, str] = field(default_factory=dict)
     # Routes fuzzed only with the fuzzer's own credentials: with the real ones they would end them (log out).
     without_credentials: frozenset[tuple[str, str]] = frozenset()
+    # The signed routes: headers that sign (method, path and query, body) as the enrolled edge does, and the path
+    # parameters (its village) that signature is good for.
+    sign: Callable[[str, str, bytes], dict[str, str]] | None = None
+    own_path: dict[str, str] = field(default_factory=dict)
     # Tables a route writes on a refusal by design: a failed login is counted and audited.
     refusal_writes: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     http: requests.Session = field(default_factory=requests.Session)
+    answers: Counter[tuple[str, str, int]] = field(default_factory=Counter)  # how deep the cases got, per route
 
     def __post_init__(self) -> None:
         self.schema = schemathesis.openapi.from_dict(self.document)
@@ -54,9 +60,14 @@ class Target:
         return {int(code) for code in self.document["paths"][path][method.lower()]["responses"]}
 
 
-def _send(target: Target, kwargs: dict[str, Any], streaming: bool) -> tuple[int, bytes, float]:
+def _send(target: Target, kwargs: dict[str, Any], streaming: bool, signed: bool) -> tuple[int, bytes, float]:
+    prepared = target.http.prepare_request(requests.Request(**kwargs))
+    if signed and target.sign is not None:
+        sent = prepared.body or b""
+        prepared.headers.update(target.sign(prepared.method or "GET", prepared.path_url,
+                                            sent.encode() if isinstance(sent, str) else bytes(sent)))  # type: ignore[arg-type]
     started = time.monotonic()
-    with target.http.request(**kwargs, allow_redirects=False, timeout=ANSWER_WITHIN_S + 5, stream=True) as resp:
+    with target.http.send(prepared, allow_redirects=False, timeout=ANSWER_WITHIN_S + 5, stream=True) as resp:
         body = resp.raw.read1(STREAM_PEEK_BYTES) if streaming else resp.content
         elapsed = time.monotonic() - started
     target.http.cookies.clear()  # each case stands alone: no cookie a previous answer set
@@ -65,15 +76,21 @@ def _send(target: Target, kwargs: dict[str, Any], streaming: bool) -> tuple[int,
 
 def check_case(target: Target, case: schemathesis.Case, with_credentials: bool) -> None:
     method, path = case.method.upper(), case.path
+    credentials = with_credentials and (method, path) not in target.without_credentials
+    if credentials:
+        for name, value in target.own_path.items():
+            if name in (case.path_parameters or {}):
+                case.path_parameters[name] = value
     kwargs = case.as_transport_kwargs(base_url=target.base_url)
-    if with_credentials and (method, path) not in target.without_credentials:
+    if credentials:
         kwargs["headers"] = {**kwargs.get("headers", {}), **target.headers}
         kwargs["cookies"] = {**(kwargs.get("cookies") or {}), **target.cookies}
     streaming = "text/event-stream" in str(target.document["paths"][path][method.lower()]["responses"])
     unsafe = method in UNSAFE
     if unsafe:
         target.db.remember()
-    status, body, elapsed = _send(target, kwargs, streaming)
+    status, body, elapsed = _send(target, kwargs, streaming, credentials)
+    target.answers[(method, path, status)] += 1
     said = f"{method} {kwargs['url']} answered {status} ({body[:300]!r})\n{case.as_curl_command()}"
     assert status < 500 or (status in GATEWAY and status in target.documented(method, path)), said
     assert elapsed < ANSWER_WITHIN_S, f"{said}\nafter {elapsed:.1f} s"
@@ -105,4 +122,6 @@ def fuzz_every_operation(target: Target, examples: int) -> None:
             fuzz_operation(target, method, path, examples)
         except Exception as exc:  # noqa: BLE001 - gathered, then reported together below
             failures.append(f"--- {target.name} {method} {path}:\n{exc}")
+    for (method, path, status), count in sorted(target.answers.items()):
+        print(f"{target.name} {method} {path}: {status} x{count}")  # shown with -s or -rA
     assert not failures, "\n".join(failures)
