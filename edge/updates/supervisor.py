@@ -33,6 +33,7 @@ from .state import BASE_SLOT, UpdateState, load_state, save_state
 
 log = logging.getLogger(__name__)
 STOP_WAIT_S = 15.0
+MAX_RETRIES = 100  # of one update's states together, each after update_retry_s
 _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True)
 
@@ -132,6 +133,10 @@ class Supervisor:
         except RetryLater as exc:
             st.retry_at, st.last_error = time.time() + self.config.update_retry_s, str(exc)
             st.attempts += 1
+            if st.attempts > MAX_RETRIES:  # as Mender's retry timeout: a hook cannot hold an update forever
+                self.roll_back(st, f"update to {target} gave up in {st.phase} after {MAX_RETRIES} retries: {exc}")
+                self.ensure_running(st.active_slot)
+                return
             save_state(self.data_dir, st)
             log.warning("supervisor: %s; %s tried again in %.0f s", exc, st.phase, self.config.update_retry_s)
         except Interrupted:
