@@ -7,10 +7,12 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from deploy.local_processes import Service, run_command
 
 from .conftest import Releases
-from .kit import BASE_VERSION, get_json, new_box, newer, wait_for_outcome
+from .kit import BASE_VERSION, build_wheel, get_json, new_box, newer, wait_for_outcome
 
 
 def state_file(box_dir: Path) -> dict:
@@ -71,3 +73,21 @@ def test_a_hook_that_exits_21_is_retried_later_and_the_update_then_goes_on(
     assert outcome["state"] == "committed" and outcome["version"] == newer(1), outcome
     first, second = (float(x) for x in tries.read_text().split())
     assert second - first >= 1.0, "retried after update_retry_s, not at once"
+
+
+@pytest.mark.slow
+def test_a_build_that_cannot_be_imported_fails_at_install_and_the_old_server_never_stops(
+        releases: Releases, boxes: list[Service], tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path / "wheels", newer(5), {"edge/app.py": '\nraise ImportError("a broken build")\n'})
+    run_command("village-hub", "release", "add", "--data", str(releases.hub_dir), "--file", str(wheel), "--version",
+                newer(5), "--target", "edge", "--scope", "village:v1", "--out", str(tmp_path / "stick"))
+    box = new_box(releases.provisioned, tmp_path / "box")
+    boxes.append(box.start())
+    started_at = get_json(box.url + "/api/v1/status?format=json")["started_at"]
+    run_command("village-edge", "update", "add", "--data", str(tmp_path / "box"), str(tmp_path / "stick"))
+
+    outcome = wait_for_outcome(box, newer(5))
+
+    assert outcome["state"] == "failed" and "slot_imports exited 1" in outcome["last_error"], outcome
+    assert outcome["version"] == BASE_VERSION
+    assert get_json(box.url + "/api/v1/status?format=json")["started_at"] == started_at, "no restart at all"
