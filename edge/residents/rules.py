@@ -103,7 +103,7 @@ def parse_submission(payload: Any) -> dict[str, Any]:
         raise Invalid(400, "wrong_type", "body must be a JSON object")
     try:
         size = len(codec.encode(body))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON integer msgpack cannot hold (over 64 bits)
         raise Invalid(400, "wrong_type", "body holds values that cannot be stored") from None
     if size > MAX_SUBMISSION_BYTES:
         raise Invalid(413, "too_large", f"body is larger than {MAX_SUBMISSION_BYTES} bytes")

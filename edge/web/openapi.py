@@ -40,17 +40,24 @@ def _form(**fields: Schema) -> Schema:
     return {"type": "object", "properties": {"csrf": TEXT, **fields}}
 
 
+# What each kind's body may hold (edge/residents/rules.py says which of them each kind needs).
+SUBMISSION_BODY: Schema = {"type": "object", "properties": {
+    "text": TEXT, "category": TEXT, "choice": {"type": ["integer", "string"]}, "service": TEXT, "status": TEXT,
+    "question_id": TEXT, "submission_id": UUID, "score": {"type": "integer", "minimum": 1, "maximum": 5},
+}}
 SUBMISSION: Schema = {
     "type": "object",
     "required": ["id", "kind", "device_id", "body"],
-    "properties": {"id": UUID, "kind": {"enum": KINDS}, "device_id": TEXT, "body": {"type": "object"}},
+    "properties": {"id": UUID, "kind": {"enum": KINDS}, "device_id": TEXT, "body": SUBMISSION_BODY},
+    "additionalProperties": False,
 }
 ALERT_LOG: Schema = {"type": "object", "required": ["device_id"], "properties": {"device_id": TEXT}}
 
 RESIDENT = [
     Op("POST", "/api/v1/devices", "register this TV or phone: its id and secret token",
        {201: "{device_id, token}", 400: "bad body", 413: "body too large", 429: "too many from this address"},
-       body={"type": "object", "properties": {"model": TEXT, "mw": TEXT, "device_id": TEXT}}),
+       body={"type": "object", "properties": {"model": TEXT, "mw": TEXT, "device_id": TEXT},
+             "additionalProperties": False}),
     Op("GET", "/api/v1/info", "what this box is", OK),
     Op("GET", "/api/v1/notices", "notices in force, newest first", {200: "{notices: [...]}", 400: "unknown area"},
        query={"area": {"enum": AREAS}}),

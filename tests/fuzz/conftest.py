@@ -66,7 +66,7 @@ def edge_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
         document = requests.get(f"{edge.url}/api/v1/openapi.json", timeout=10).json()
         target = Target("edge", edge.url, document, DatabaseWatch(data / "edge.db", EDGE_BACKGROUND_WRITES),
                         headers={"X-Device-Token": device["token"], "X-CSRF-Token": csrf},
-                        cookies={"vn_staff": session},
+                        cookies={"vn_staff": session}, own_body={"device_id": device["device_id"]},
                         without_credentials=frozenset({("POST", "/staff/logout")}),
                         refusal_writes={("POST", "/staff/login"): EDGE_LOGIN_WRITES})
         yield target

@@ -43,6 +43,8 @@ class Target:
     # parameters (its village) that signature is good for.
     sign: Callable[[str, str, bytes], dict[str, str]] | None = None
     own_path: dict[str, str] = field(default_factory=dict)
+    # Body fields the real credentials are only good for (the device a device token belongs to).
+    own_body: dict[str, str] = field(default_factory=dict)
     # Tables a route writes on a refusal by design: a failed login is counted and audited.
     refusal_writes: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     http: requests.Session = field(default_factory=requests.Session)
@@ -81,6 +83,8 @@ def check_case(target: Target, case: schemathesis.Case, with_credentials: bool) 
         for name, value in target.own_path.items():
             if name in (case.path_parameters or {}):
                 case.path_parameters[name] = value
+        if isinstance(case.body, dict):
+            case.body.update({name: value for name, value in target.own_body.items() if name in case.body})
     kwargs = case.as_transport_kwargs(base_url=target.base_url)
     if credentials:
         kwargs["headers"] = {**kwargs.get("headers", {}), **target.headers}
