@@ -37,10 +37,11 @@ def village_user(village_id: str) -> str:
 async def step(tx: Tx, down: DownFeed, case: Case, user: str, action: str, detail: str = "",
                **changes: Any) -> Case:
     """Change the case, note it in its history and the audit log, and tell the resident's TV."""
-    if changes:
-        await tx.update_case(case.id, **changes)
     await tx.add_case_event(case.id, user, action, detail)
     await audit.record(tx, user, f"case_{action}", f"case:{case.id}", case.place, detail)
+    if not changes:
+        return case
+    await tx.update_case(case.id, **changes)
     changed = await tx.get_case(case.id)
     assert changed is not None
     if changes.keys() & {"state", "due_at", "unit"}:
