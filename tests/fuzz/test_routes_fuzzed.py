@@ -19,11 +19,13 @@ QUICK = 10
 SOAK = 300
 
 
+@pytest.mark.timeout(600)  # about a minute alone; a loaded machine (the parallel suite) stretches it
 def test_every_edge_route_survives_fuzzed_requests(edge_target: Target) -> None:
     assert edge_target.document == edge_openapi.build(), "the running edge serves another document than its table"
     fuzz_every_operation(edge_target, QUICK)
 
 
+@pytest.mark.timeout(600)
 def test_every_hub_route_survives_fuzzed_requests(hub_target: Target) -> None:
     assert hub_target.document == hub_openapi.build(), "the running hub serves another document than its table"
     fuzz_every_operation(hub_target, QUICK)
