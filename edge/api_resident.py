@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from edge.content.cache import CONTENT_CACHE
+from edge.content.cache import CONTENT_CACHE, IMMUTABLE_HEADERS
 from edge.lan.discovery import normalize_device_id
 from edge.notices.board import list_notices
 from edge.residents.my_submissions import device_submissions, submission_owner
@@ -19,7 +19,6 @@ from .runtime import RUNTIME
 from .status import VERSION
 
 routes = web.RouteTableDef()
-_IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
 def _touch_device(request: web.Request) -> None:
@@ -119,4 +118,4 @@ async def content(request: web.Request) -> web.StreamResponse:
     if not store.has(sha256):
         raise Refused(404, "not_here_yet", "this content has not reached the village yet")
     # FileResponse answers Range (206/416), If-None-Match and If-Range itself, with sendfile.
-    return web.FileResponse(store.path_for(sha256), headers=_IMMUTABLE)
+    return web.FileResponse(store.path_for(sha256), headers=IMMUTABLE_HEADERS)
