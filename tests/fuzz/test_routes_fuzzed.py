@@ -15,7 +15,7 @@ from hub import openapi as hub_openapi
 
 from .route_fuzzer import Target, fuzz_every_operation
 
-QUICK = 10
+QUICK = 25
 SOAK = 300
 
 
