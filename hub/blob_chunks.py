@@ -22,6 +22,25 @@ class ChunkHints:
         self.hashed = 0  # whole-blob hashes done by this process (the tests count them)
 
     async def hints_for(self, blob_path: Path, sha256: str) -> bytes:
+        # Joined before anything is awaited: a request that came while another read the kept hints or hashed the
+        # blob shares that one answer (looking at the kept file first left a window for a second hash).
+        running = self._hashing.get(sha256)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._hashing[sha256] = future
+        try:
+            data = await self._kept_or_hashed(blob_path, sha256)
+            future.set_result(data)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here: the waiters (if any) get it through their own await
+            raise
+        finally:
+            del self._hashing[sha256]
+        return data
+
+    async def _kept_or_hashed(self, blob_path: Path, sha256: str) -> bytes:
         cached = self.cache_dir / sha256[:2] / f"{sha256}.chunks"
         size = (await asyncio.to_thread(blob_path.stat)).st_size
         try:
@@ -30,22 +49,9 @@ class ChunkHints:
                 return data
         except FileNotFoundError:
             pass
-        running = self._hashing.get(sha256)
-        if running is not None:
-            return await asyncio.shield(running)
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._hashing[sha256] = future
-        try:
-            data = await asyncio.to_thread(chunk_hashes, blob_path)
-            self.hashed += 1
-            await asyncio.to_thread(_store, cached, data)
-            future.set_result(data)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved here: the waiters (if any) get it through their own await
-            raise
-        finally:
-            del self._hashing[sha256]
+        data = await asyncio.to_thread(chunk_hashes, blob_path)
+        self.hashed += 1
+        await asyncio.to_thread(_store, cached, data)
         return data
 
 
