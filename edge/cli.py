@@ -32,6 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from .app import create_app
+    from .box.systemd_notify import systemd_ctx
     from .serving import serve
 
     # Everything the edge writes (blobs, receipts, logs, state) is the box's own: no other user reads it.
@@ -39,7 +40,9 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(Path(args.data), args.config, overrides_from="the command line",
                          listen=args.listen, lan=args.lan)
     host, port = config.listen_host_port
-    serve(create_app(config), host, port)  # media by the lean front door, the rest by aiohttp (docs/serving.md)
+    app = create_app(config)
+    app.cleanup_ctx.append(systemd_ctx(host, port))  # READY=1 and the watchdog's pings (docs/appliance.md)
+    serve(app, host, port)  # media by the lean front door, the rest by aiohttp (docs/serving.md)
     return 0
 
 

@@ -89,6 +89,9 @@ class Supervisor:
 
     def start(self, slot: str) -> None:
         env = child_env(self.data_dir, slot, dict(os.environ))
+        # The server, not this process, feeds systemd's watchdog from its event loop (docs/appliance.md); systemd
+        # names the supervisor (the unit's main process) in WATCHDOG_PID, so the server is told it is the one.
+        env.pop("WATCHDOG_PID", None)
         # -P: the current folder never shadows the slot's code (a checkout's `edge/` would otherwise win).
         self.child = subprocess.Popen([sys.executable, "-P", "-m", "edge.cli", "run", *self.child_args], env=env,
                                       preexec_fn=_die_with_parent)
