@@ -15,11 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from edge.feeds.down_apply import apply_down
 from edge.feeds.positions import read_position
+from edge.sync.down_receive import receive_down
 from protocol.atomic_file import place_durably, sha256_of_file
 from protocol.errors import ChainError, ProtocolError, SequenceError, UnknownKey, WrongVillage
-from protocol.feed import BATCH_LIMITS, feed_name, new_entries, open_batch
+from protocol.feed import BATCH_LIMITS
 from protocol.trust import TrustDocument, open_trust
 from provisioning.packs import INDEX_NAME, PACKS_DIR, PackBlob, PackIndex, open_index
 from provisioning.stick import Inventory, StickError, StickFS, StickGone, StickPath, check_name, read_capped
@@ -57,12 +57,14 @@ def _pack_dirs(inventory: Inventory) -> list[StickPath]:
 
 
 def _trust_for(rt: EdgeRuntime, index: PackIndex) -> TrustDocument:
-    """The box's trust document, or the pack's when that is newer and signed by the same pinned root."""
+    """The box's trust document, or the pack's when that is newer and signed by the same pinned root (its expiry
+    judged by the hub's signed time, as the line's trust refresh does)."""
     held = rt.holder.trust()
     state = rt.holder.current
     assert state is not None
     try:
-        carried = open_trust(index.trust_raw, state.root_key, min_version=held.version)
+        carried = open_trust(index.trust_raw, state.root_key, now=rt.sync.clock.now_at_least(),
+                             min_version=held.version)
     except ProtocolError:
         return held
     return carried
@@ -104,38 +106,37 @@ async def _import_one(rt: EdgeRuntime, stick: StickFS, inventory: Inventory, pac
     if index.village_id != state.village_id:
         raise WrongVillage(f"the pack is for village {index.village_id}; this box serves {state.village_id}")
     trust = _trust_for(rt, index)
-    if not trust.can_sign(index.signer):
+    # A retired key is judged by the hub's signed time, not the box's own clock (which may never have been set).
+    if not trust.can_sign(index.signer, rt.sync.clock.now_at_least()):
         raise UnknownKey("the pack index is not signed by a key of the hub this box trusts")
     for name in [b.file for b in index.batches] + [n for blob in index.blobs for n in blob.file]:
         check_name(name)  # every path first: a bad one refuses the pack before anything of it is applied
 
-    feed = feed_name("down", state.village_id)
     entries_applied = 0
     activity.step("pack", entries_done=0, entries_total=index.head_seq, blobs_done=0, blobs_total=0,
                   bytes_done=0, bytes_total=0, resumed_bytes=0)
     for b in index.batches:
-        have_seq, have_hash = await read_position(rt.db, "down")
+        have_seq = (await read_position(rt.db, "down"))[0]
         if b.last <= have_seq:
             continue
         if not present():
             raise StickGone()
         path, size = _locate(inventory, pack, (b.file,))
         data = await asyncio.to_thread(read_capped, stick, path, size, BATCH_LIMITS.max_bytes, b.file)
-        batch = open_batch(data, feed, "hub", trust.can_sign)
         try:
-            fresh = new_entries(batch, have_seq, have_hash)
+            # Judged as the line's batches are (edge/sync/down_receive.py): signers by the hub's signed time,
+            # the freeze defence, rollback and fork checks; and the hub time it carries moves the box's floor.
+            result = await receive_down(rt.db, rt.sync.clock, lambda: trust, state.village_id, data)
         except SequenceError as exc:
             raise SequenceError(
                 f"the pack starts after entry {index.after} but this box has only {have_seq}; export it again"
                 f" with `village-hub pack export --after {have_seq}`", have_seq) from exc
-        if fresh:
-            try:
-                await apply_down(rt.db, fresh)
-            except ChainError:
-                # The line moved the position meanwhile; the next batch is measured against the new one.
-                continue
-            entries_applied += len(fresh)
-        activity.update(entries_done=fresh[-1].seq if fresh else have_seq)
+        except ChainError:
+            if (await read_position(rt.db, "down"))[0] == have_seq:
+                raise
+            continue  # the line moved the position meanwhile; the next batch is measured against the new one
+        entries_applied += result.applied
+        activity.update(entries_done=result.have)
 
     wanted = await _wanted_blobs(rt, index.blobs)
     activity.update(blobs_total=len(wanted), bytes_total=sum(b.size for b in wanted))
