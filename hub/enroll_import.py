@@ -15,6 +15,8 @@ from protocol.keys import fingerprint
 from provisioning.receipts import RECEIPT_LIMITS, RECEIPTS_DIR, Receipt, enroll_proof, open_receipt
 from provisioning.stick import StickError, StickFS, read_capped
 
+from . import enroll_bundles
+from .errors import HubError
 from .keys_store import HubKeys
 from .store import HubStore
 
@@ -37,20 +39,21 @@ async def enroll_from_receipt(store: HubStore, keys: HubKeys, receipt: Receipt) 
         return False, "the box was provisioned by another hub (root key fingerprint differs)"
     if await store.is_edge_key_revoked(receipt.public_key):
         return False, "the receipt is from a box whose key was revoked; it needs a new bundle and a new key"
-    async with store.transaction() as tx:
-        village = await tx.get_village(receipt.village_id)
-        if village is None or village.enroll_token_hash is None:
-            return False, f"village {receipt.village_id} has no enrollment token here; make a new bundle"
-        expected = enroll_proof(village.enroll_token_hash, receipt.public_key)
-        if not hmac.compare_digest(expected, receipt.enroll_proof):
-            return False, "the receipt's proof does not match this village's current bundle; make a new bundle"
-        if village.token_used_by is not None:
-            if hmac.compare_digest(village.token_used_by, receipt.public_key):
-                return True, "already enrolled"
-            return False, "this village's bundle was already used by another box; make a new bundle"
-        if village.token_expires_at is not None and village.token_expires_at < tx.now:
-            return False, "the village's enrollment token has expired; make a new bundle"
-        await tx.set_enrolled(receipt.village_id, receipt.public_key)
+    proof = receipt.enroll_proof
+    try:
+        async with store.transaction() as tx:
+            village = await tx.get_village(receipt.village_id)
+            already = village is not None and village.edge_key == receipt.public_key
+            await enroll_bundles.redeem(
+                tx, receipt.village_id, receipt.public_key,
+                lambda b: hmac.compare_digest(enroll_proof(b.token_hash, receipt.public_key), proof),
+            )
+    except HubError as exc:
+        if exc.code == "bad_token":
+            return False, "the receipt's proof matches none of this village's bundles; make a new bundle"
+        return False, exc.detail
+    if already:
+        return True, "already enrolled"
     log.info("village %s enrolled node %s from a stick receipt", receipt.village_id, receipt.node_id)
     return True, "enrolled"
 

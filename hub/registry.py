@@ -9,10 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import hashlib
-import hmac
 import logging
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,10 +17,10 @@ from urllib.parse import urlsplit
 
 from protocol.keys import PUBLIC_KEY_LEN
 
-from . import audit
+from . import audit, enroll_bundles
 from .actors import CLI, Actor, require_role, require_scope
 from .down_feed import DownFeed
-from .errors import BadInput, Conflict, Forbidden, NotFound
+from .errors import BadInput, Conflict
 from .models import Village
 from .notices import backfill_village
 from .store import HubStore
@@ -113,41 +110,35 @@ async def put_village(
     return AddResult(village, created=True, town_created=town_created, backfilled=backfilled)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 async def async_issue_enrollment_token(
-    store: HubStore, village_id: str, lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S
+    store: HubStore, village_id: str, lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S, made_by: str | None = None
 ) -> tuple[str, Village]:
-    """A fresh one-box token for the village; it replaces any earlier token (only its hash is stored)."""
-    require_village_id(village_id)
-    if lifetime_s <= 0:
-        raise BadInput("token lifetime must be positive", "bad_lifetime")
-    token = secrets.token_urlsafe(24)
-    async with store.transaction() as tx:
-        if await tx.get_village(village_id) is None:
-            raise NotFound(f"no village {village_id}; add it with `village-hub village add` first", "unknown_village")
-        await tx.set_enroll_token(village_id, _token_hash(token), tx.now + lifetime_s)
-        village = await tx.get_village(village_id)
-    assert village is not None
-    return token, village
+    """A fresh token for one more bundle of the village (hub/enroll_bundles.py); earlier bundles keep theirs."""
+    issued = await enroll_bundles.issue(store, village_id, lifetime_s, made_by)
+    return issued.token, issued.village
+
+
+def issue_bundle(
+    data_dir: Path, village_id: str, lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S, made_by: str | None = None
+) -> enroll_bundles.IssuedBundle:
+    """Synchronous form for CLIs: opens the hub's database in `data_dir` (safe while the hub runs)."""
+
+    async def run() -> enroll_bundles.IssuedBundle:
+        store = HubStore(data_dir / "hub.db")
+        await store.open()
+        try:
+            return await enroll_bundles.issue(store, village_id, lifetime_s, made_by)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
 
 
 def issue_enrollment_token(
     data_dir: Path, village_id: str, lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S
 ) -> tuple[str, Village]:
-    """Synchronous form for CLIs: opens the hub's database in `data_dir` (safe while the hub runs)."""
-
-    async def run() -> tuple[str, Village]:
-        store = HubStore(data_dir / "hub.db")
-        await store.open()
-        try:
-            return await async_issue_enrollment_token(store, village_id, lifetime_s)
-        finally:
-            await store.close()
-
-    return asyncio.run(run())
+    issued = issue_bundle(data_dir, village_id, lifetime_s)
+    return issued.token, issued.village
 
 
 def parse_enroll_request(raw: Any) -> tuple[str, str, bytes]:
@@ -172,25 +163,5 @@ def parse_enroll_request(raw: Any) -> tuple[str, str, bytes]:
 
 
 async def enroll(store: HubStore, village_id: str, token: str, public_key: bytes) -> Village:
-    """Bind `public_key` to the village with its token. Same key again: same answer. Another key: 409."""
-    async with store.transaction() as tx:
-        village = await tx.get_village(village_id)
-        # One refusal for unknown village and wrong token, so tokens cannot be probed village by village.
-        if village is None or village.enroll_token_hash is None or not hmac.compare_digest(
-            village.enroll_token_hash, _token_hash(token)
-        ):
-            log.warning("enrollment refused for village %s: bad token", village_id)
-            raise Forbidden("the enrollment token is not valid for this village; make a new bundle", "bad_token")
-        if village.token_used_by is not None:
-            if hmac.compare_digest(village.token_used_by, public_key):
-                return village
-            log.warning("enrollment refused for village %s: token already used by another key", village_id)
-            raise Conflict("this enrollment token was already used by another box; make a new bundle", "token_used")
-        if village.token_expires_at is not None and village.token_expires_at < tx.now:
-            log.warning("enrollment refused for village %s: token expired", village_id)
-            raise Forbidden("the enrollment token has expired; make a new bundle", "token_expired")
-        await tx.set_enrolled(village_id, public_key)
-        enrolled = await tx.get_village(village_id)
-    assert enrolled is not None
-    log.info("village %s enrolled node %s", village_id, enrolled.node_id)
-    return enrolled
+    """Bind `public_key` to the village with one of its bundles' tokens. Same key again: same answer."""
+    return await enroll_bundles.enroll_with_token(store, village_id, token, public_key)

@@ -30,6 +30,7 @@ from .models import (
 from .schema import SCHEMA
 from .schema_migrations import migrate
 from .store_audit import AuditReads
+from .store_bundles import BUNDLES_SCHEMA, BundlesReads
 from .store_cases import CasesReads
 from .store_officials import OfficialsReads, within_scope_sql
 from .store_stats_cases import CASE_STATS_SCHEMA, CaseStatsReads
@@ -38,14 +39,14 @@ from .store_usage import USAGE_SCHEMA, UsageReads
 from .validate import now
 
 
-class HubStore(OfficialsReads, AuditReads, CasesReads, UsageReads, CaseStatsReads):
+class HubStore(OfficialsReads, AuditReads, CasesReads, UsageReads, CaseStatsReads, BundlesReads):
     def __init__(self, path: Path) -> None:
         self._db = Database(path)
         # Where write transactions get their time: tests of deadlines set a day in a holiday week here.
         self.clock: Callable[[], float] = now
 
     async def open(self) -> None:
-        await self._db.open(SCHEMA + USAGE_SCHEMA + CASE_STATS_SCHEMA)
+        await self._db.open(SCHEMA + USAGE_SCHEMA + CASE_STATS_SCHEMA + BUNDLES_SCHEMA)
         async with self._db.write() as conn:
             await migrate(conn)
 

@@ -14,6 +14,7 @@ from protocol.feed import GENESIS, Entry
 
 from .models import VILLAGE_COLUMNS, VILLAGE_FROM, Head, Notice, Stream, Submission, Village
 from .store_audit import AuditTx
+from .store_bundles import BundlesTx
 from .store_cases import CasesTx
 from .store_officials import OfficialsTx
 from .store_usage import UsageTx
@@ -21,7 +22,7 @@ from .store_usage import UsageTx
 STATUS_HISTORY_KEEP = 200
 
 
-class Tx(OfficialsTx, AuditTx, CasesTx, UsageTx):
+class Tx(OfficialsTx, AuditTx, CasesTx, UsageTx, BundlesTx):
     # registry
 
     async def get_village(self, village_id: str) -> Village | None:
@@ -43,14 +44,6 @@ class Tx(OfficialsTx, AuditTx, CasesTx, UsageTx):
 
     async def update_village(self, village_id: str, name: str, edge_url: str | None) -> None:
         await self._exec("UPDATE villages SET name = ?, edge_url = ? WHERE id = ?", (name, edge_url, village_id))
-
-    async def set_enroll_token(self, village_id: str, token_hash: str, expires_at: float) -> None:
-        # A new token replaces the old one and frees it for a new box: the old box's key stays enrolled only
-        # until the new box enrolls.
-        await self._exec(
-            "UPDATE villages SET enroll_token_hash = ?, token_expires_at = ?, token_used_by = NULL WHERE id = ?",
-            (token_hash, expires_at, village_id),
-        )
 
     async def set_enrolled(self, village_id: str, key: bytes) -> None:
         """Bind the key; a key other than the enrolled one is a new box, whose up feed starts at seq 1 again."""

@@ -35,6 +35,7 @@ class Bundle:
     expires_at: int
     move: bool
     diag_key: bytes | None = None  # the hub's X25519 key that diagnostics archives are encrypted to
+    bundle_id: str | None = None  # the hub's name for this bundle (`village-provision list`); older bundles lack it
 
 
 def make_bundle(
@@ -49,9 +50,12 @@ def make_bundle(
     move: bool = False,
     now: int | None = None,
     diag_key: bytes | None = None,
+    bundle_id: str | None = None,
 ) -> bytes:
     issued = int(time.time()) if now is None else now
-    extra = {"diag_key": diag_key} if diag_key is not None else {}
+    extra: dict[str, object] = {"diag_key": diag_key} if diag_key is not None else {}
+    if bundle_id is not None:
+        extra["bundle_id"] = bundle_id
     return seal(
         root,
         PURPOSE,
@@ -99,6 +103,7 @@ def open_bundle(
         expires_at=codec.field(b, "expires_at", int, what),
         move=codec.field(b, "move", bool, what),
         diag_key=codec.field(b, "diag_key", bytes, what) if "diag_key" in b else None,
+        bundle_id=codec.field(b, "bundle_id", str, what) if "bundle_id" in b else None,
     )
     if bundle.expires_at < current:
         raise Expired("bundle has expired; ask the city for a new one")

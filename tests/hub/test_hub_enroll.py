@@ -73,7 +73,7 @@ async def test_an_expired_token_is_forbidden(kit: HubKit) -> None:
     await kit.add_village("v1")
     token = await kit.token_for("v1", lifetime_s=1)
     async with kit.hub.store.transaction() as tx:  # age the token instead of sleeping
-        await tx._exec("UPDATE villages SET token_expires_at = ? WHERE id = 'v1'", (tx.now - 10,))
+        await tx._exec("UPDATE enroll_bundles SET expires_at = ? WHERE village_id = 'v1'", (tx.now - 10,))
     resp = await kit.client.post("/api/v1/enroll", json=enroll_body("v1", token, NodeKey.generate()))
     assert resp.status == 403
     assert (await resp.json())["error"] == "token_expired"
