@@ -40,7 +40,7 @@ async def render_admin(request: web.Request, actor: Actor) -> web.Response:
         })
     names = {v.id: v.name for v in villages}
     subs = await store.list_submissions(None, None, LATEST_SUBMISSIONS)
-    replies = await store.replies_for([s.id for s in subs])
+    replies = await store.replies_for(subs)
     sub_rows = [
         {
             "id": s.id,
@@ -48,7 +48,7 @@ async def render_admin(request: web.Request, actor: Actor) -> web.Response:
             "kind": s.kind,
             "text": _summary(s.body),
             "received_at": s.received_at,
-            "replies": len(replies[s.id]),
+            "replies": len(replies[(s.village_id, s.id)]),
         }
         for s in subs
     ]

@@ -122,7 +122,8 @@ async def reply(store: HubStore, down: DownFeed, actor: Actor, case_id: str, raw
         if case.state == "assigned":
             raise Conflict("请先签收再答复。Accept (签收) the case before replying.", "not_accepted")
         _state_is(case, "in_progress")
-        sub = await tx.get_submission(case.submission_id) if case.submission_id else None
+        sub = (await tx.get_submission(case.village_id, case.submission_id)
+               if case.submission_id and case.village_id else None)
         if sub is not None:
             unit_row = await tx.get_unit(unit)
             await send_reply(tx, down, sub, text, unit_row.name if unit_row else unit)

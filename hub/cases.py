@@ -95,8 +95,8 @@ async def open_for_submission(tx: Tx, down: DownFeed, sub: Submission) -> bool:
 
 
 async def _village_case(tx: Tx, village_id: str, submission_id: object, what: str) -> Case | None:
-    case = await tx.case_of_submission(submission_id) if isinstance(submission_id, str) else None
-    if case is None or case.village_id != village_id:
+    case = await tx.case_of_submission(village_id, submission_id) if isinstance(submission_id, str) else None
+    if case is None:
         log.warning("village %s sent a %s for submission %s, which has no case here", village_id, what,
                     submission_id)
         return None
@@ -138,10 +138,10 @@ async def answered_locally(tx: Tx, down: DownFeed, village_id: str, op: dict[str
                     f"village:{village_id}")
 
 
-async def answered_by_city(tx: Tx, down: DownFeed, submission_id: str, user: str, text: str) -> None:
+async def answered_by_city(tx: Tx, down: DownFeed, sub: Submission, user: str, text: str) -> None:
     """A reply through `POST /api/v1/submissions/{id}/replies` (the admin token, as before cases) answers the case
     too, with the city as the handling unit, so the case does not run overdue behind an answer already given."""
-    await _answered(tx, down, await tx.case_of_submission(submission_id), user, "reply", text, "city")
+    await _answered(tx, down, await tx.case_of_submission(sub.village_id, sub.id), user, "reply", text, "city")
 
 
 async def handed_to_town(tx: Tx, down: DownFeed, village_id: str, op: dict[str, Any]) -> None:

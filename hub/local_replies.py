@@ -27,8 +27,8 @@ async def keep_local_reply(tx: Tx, village_id: str, op: dict[str, Any]) -> bool:
         log.warning("village %s sent local reply %s without a usable submission id or text", village_id, op["id"])
         return False
     by = by[:MAX_BY] if isinstance(by, str) and by else "村委会"
-    sub = await tx.get_submission(sid)
-    if sub is None or sub.village_id != village_id:
+    sub = await tx.get_submission(village_id, sid)
+    if sub is None:
         log.warning("village %s replied locally to submission %s, which the hub does not hold for it", village_id, sid)
         return False
     try:

@@ -115,9 +115,9 @@ async def list_submissions(request: web.Request) -> web.Response:
     subs = await store.list_submissions(village, before, limit + 1)
     more = len(subs) > limit
     subs = subs[:limit]
-    by_sub = await store.replies_for([s.id for s in subs])
+    by_sub = await store.replies_for(subs)
     return _json({
-        "submissions": [s.to_json(by_sub[s.id]) for s in subs],
+        "submissions": [s.to_json(by_sub[(s.village_id, s.id)]) for s in subs],
         "next": str(subs[-1].n) if more else None,
     })
 
@@ -126,8 +126,11 @@ async def list_submissions(request: web.Request) -> web.Response:
 async def add_reply(request: web.Request) -> web.Response:
     require_admin(request)
     submission_id = require_uuid(request.match_info["id"], "the submission id")
+    village = request.query.get("village")
+    if village is not None:
+        require_village_id(village, "village")
     hub = request.app[HUB]
-    reply = await replies.add_reply(hub.store, hub.down, submission_id, await read_json(request, MAX_JSON))
+    reply = await replies.add_reply(hub.store, hub.down, submission_id, await read_json(request, MAX_JSON), village)
     return _json({**reply.to_json(), "submission_id": reply.submission_id, "village_id": reply.village_id},
                  status=201)
 

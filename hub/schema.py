@@ -6,7 +6,7 @@ Every statement is CREATE ... IF NOT EXISTS, so an older hub's database opens as
 is added by hub/schema_migrations.py, which runs right after this script.
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS towns (
@@ -60,16 +60,18 @@ CREATE TABLE IF NOT EXISTS up_entries (
 
 CREATE TABLE IF NOT EXISTS submissions (
     n INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,       -- the client's UUID: the same submission is stored exactly once
+    id TEXT NOT NULL,              -- the client's UUID: stored once per village (another village may send the same)
     village_id TEXT NOT NULL REFERENCES villages(id),
     kind TEXT NOT NULL,
     device_id TEXT NOT NULL,
     body TEXT NOT NULL,            -- JSON
     created_at TEXT NOT NULL,
     received_at REAL NOT NULL,
-    up_seq INTEGER NOT NULL
+    up_seq INTEGER NOT NULL,
+    UNIQUE (village_id, id)
 );
 CREATE INDEX IF NOT EXISTS submissions_village ON submissions(village_id, n);
+CREATE INDEX IF NOT EXISTS submissions_id ON submissions(id);
 
 -- Other edge-owned records (device status, recordings, village info): latest put per record.
 CREATE TABLE IF NOT EXISTS edge_records (
@@ -85,14 +87,14 @@ CREATE TABLE IF NOT EXISTS edge_records (
 CREATE TABLE IF NOT EXISTS replies (
     n INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
-    submission_id TEXT NOT NULL REFERENCES submissions(id),
+    submission_id TEXT NOT NULL,   -- with village_id, the submission it answers (ids are unique per village only)
     village_id TEXT NOT NULL,
     text TEXT NOT NULL,
     by TEXT NOT NULL,
     at REAL NOT NULL,
     down_seq INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS replies_submission ON replies(submission_id, n);
+CREATE INDEX IF NOT EXISTS replies_village_submission ON replies(village_id, submission_id, n);
 
 CREATE TABLE IF NOT EXISTS notices (
     n INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -237,7 +239,7 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TABLE IF NOT EXISTS cases (
     n INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
-    submission_id TEXT UNIQUE,     -- the resident's submission; NULL for a case filed through Open311
+    submission_id TEXT,            -- the resident's submission, one case per village and id; NULL for Open311
     village_id TEXT,               -- NULL for a case filed through Open311 (the city's own)
     town_id TEXT,                  -- the town whose dispatchers own it; NULL: the city's
     source TEXT NOT NULL,          -- 'village' or 'open311'
@@ -260,7 +262,8 @@ CREATE TABLE IF NOT EXISTS cases (
     accepted_at REAL,
     answered_at REAL,
     closed_at REAL,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    UNIQUE (village_id, submission_id)
 );
 CREATE INDEX IF NOT EXISTS cases_state ON cases(state, n);
 CREATE INDEX IF NOT EXISTS cases_village ON cases(village_id, n);

@@ -47,10 +47,67 @@ async def _fill_notice_targets(conn: aiosqlite.Connection) -> None:
     )
 
 
+async def _children(conn: aiosqlite.Connection, table: str) -> list[str]:
+    """Tables whose foreign keys point at `table`."""
+    async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cur:
+        names = [str(row[0]) for row in await cur.fetchall()]
+    found = []
+    for name in names:
+        async with conn.execute(f"PRAGMA foreign_key_list({name})") as cur:
+            if any(row[2] == table for row in await cur.fetchall()):
+                found.append(name)
+    return found
+
+
+async def _rebuild(conn: aiosqlite.Connection, table: str) -> None:
+    """Rebuild `table` as hub/schema.py now declares it, keeping its rows, indexes, triggers and row numbers.
+
+    Foreign keys are on and cannot be switched off inside a transaction, so the rows of tables that point at this
+    one are set aside while it is replaced and put back after: no moment leaves a row without its parent.
+    """
+    start = SCHEMA.index(f"CREATE TABLE IF NOT EXISTS {table} (")
+    create = SCHEMA[start : SCHEMA.index(");", start) + 2]
+    async with conn.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL",
+        (table,),
+    ) as cur:
+        extras = [str(row[0]) for row in await cur.fetchall()]
+    async with conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)) as cur:
+        sequence = await cur.fetchone()
+    children = await _children(conn, table)
+    for child in children:
+        await conn.execute(f"CREATE TEMP TABLE kept_{child} AS SELECT * FROM main.{child}")
+        await conn.execute(f"DELETE FROM main.{child}")
+    await conn.execute(create.replace(f"IF NOT EXISTS {table} (", f"{table}_rebuilt ("))
+    columns = ", ".join(sorted(await _columns(conn, table) & await _columns(conn, f"{table}_rebuilt")))
+    await conn.execute(f"INSERT INTO {table}_rebuilt ({columns}) SELECT {columns} FROM {table}")
+    await conn.execute(f"DROP TABLE {table}")
+    await conn.execute(f"ALTER TABLE {table}_rebuilt RENAME TO {table}")
+    for sql in extras:
+        await conn.execute(sql)
+    if sequence is not None:
+        await conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?", (sequence[0], table))
+    for child in children:
+        await conn.execute(f"INSERT INTO main.{child} SELECT * FROM temp.kept_{child}")
+        await conn.execute(f"DROP TABLE temp.kept_{child}")
+
+
+async def _key_submissions_by_village(conn: aiosqlite.Connection) -> None:
+    """v2 held a submission id once across all villages (issue 14: a village could claim another's ids first);
+    v3 keys submissions, their replies and their cases by (village, id)."""
+    if "UNIQUE (village_id, id)" not in await _table_sql(conn, "submissions"):
+        await _rebuild(conn, "replies")  # first: its foreign key on submissions(id) goes
+        await conn.execute("DROP INDEX IF EXISTS replies_submission")
+        await _rebuild(conn, "submissions")
+    if "UNIQUE (village_id, submission_id)" not in await _table_sql(conn, "cases"):
+        await _rebuild(conn, "cases")
+
+
 async def migrate(conn: aiosqlite.Connection) -> None:
     """Run inside an open write transaction."""
     if "in_review" not in await _table_sql(conn, "notices") or "author" not in await _columns(conn, "notices"):
         await _rebuild_notices(conn)
+    await _key_submissions_by_village(conn)
     await _fill_notice_targets(conn)
     await conn.execute("CREATE INDEX IF NOT EXISTS notices_author ON notices(author, n)")
     await conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

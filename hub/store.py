@@ -162,9 +162,22 @@ class HubStore(OfficialsReads, AuditReads, CasesReads, UsageReads, CaseStatsRead
 
     # submissions and replies
 
-    async def get_submission(self, submission_id: str) -> Submission | None:
-        row = await self._db.fetchone("SELECT * FROM submissions WHERE id = ?", (submission_id,))
+    async def get_submission(self, submission_id: str, village_id: str | None = None) -> Submission | None:
+        """The village's submission with this id; without a village, the first one received under the id."""
+        if village_id is None:
+            row = await self._db.fetchone("SELECT * FROM submissions WHERE id = ? ORDER BY n LIMIT 1", (submission_id,))
+        else:
+            row = await self._db.fetchone(
+                "SELECT * FROM submissions WHERE village_id = ? AND id = ?", (village_id, submission_id)
+            )
         return Submission.from_row(row) if row else None
+
+    async def villages_with_submission(self, submission_id: str) -> list[str]:
+        """Every village that sent a submission with this id (ids are unique per village only)."""
+        rows = await self._db.fetchall(
+            "SELECT village_id FROM submissions WHERE id = ? ORDER BY n", (submission_id,)
+        )
+        return [r["village_id"] for r in rows]
 
     async def list_submissions(self, village_id: str | None, before_n: int | None, limit: int) -> list[Submission]:
         """Newest first; `before_n` is the cursor of the previous page."""
@@ -179,16 +192,17 @@ class HubStore(OfficialsReads, AuditReads, CasesReads, UsageReads, CaseStatsRead
         rows = await self._db.fetchall(sql + " ORDER BY n DESC LIMIT ?", [*params, limit])
         return [Submission.from_row(r) for r in rows]
 
-    async def replies_for(self, submission_ids: list[str]) -> dict[str, list[Reply]]:
-        out: dict[str, list[Reply]] = {sid: [] for sid in submission_ids}
-        if not submission_ids:
+    async def replies_for(self, subs: list[Submission]) -> dict[tuple[str, str], list[Reply]]:
+        """The replies of each submission, keyed by (village id, submission id)."""
+        out: dict[tuple[str, str], list[Reply]] = {(s.village_id, s.id): [] for s in subs}
+        if not subs:
             return out
-        marks = ",".join("?" * len(submission_ids))
+        marks = ",".join("?" * len(subs))
         rows = await self._db.fetchall(
-            f"SELECT * FROM replies WHERE submission_id IN ({marks}) ORDER BY n", submission_ids
+            f"SELECT * FROM replies WHERE submission_id IN ({marks}) ORDER BY n", [s.id for s in subs]
         )
         for r in rows:
-            out[r["submission_id"]].append(Reply.from_row(r))
+            out.get((r["village_id"], r["submission_id"]), []).append(Reply.from_row(r))
         return out
 
     async def count_submissions(self) -> int:

@@ -110,8 +110,10 @@ class CasesTx(SqlTx):
         row = await self._one("SELECT * FROM cases WHERE id = ?", (case_id,))
         return Case.from_row(row) if row else None
 
-    async def case_of_submission(self, submission_id: str) -> Case | None:
-        row = await self._one("SELECT * FROM cases WHERE submission_id = ?", (submission_id,))
+    async def case_of_submission(self, village_id: str, submission_id: str) -> Case | None:
+        row = await self._one(
+            "SELECT * FROM cases WHERE village_id = ? AND submission_id = ?", (village_id, submission_id)
+        )
         return Case.from_row(row) if row else None
 
     async def insert_case(self, case: Case) -> bool:

@@ -128,10 +128,13 @@ class Tx(OfficialsTx, AuditTx, CasesTx, UsageTx, BundlesTx):
         )
 
     async def insert_submission(self, sub: Submission) -> bool:
-        """Store a submission unless its id is already held; True if it was new."""
+        """Store a submission unless its village already sent one with its id; True if it was new.
+
+        Ids are the clients' UUIDs and unique per village only: another village sending the same id gets its own
+        submission (issue 14), so no village can claim another's ids first."""
         n = await self._exec(
             "INSERT INTO submissions (id, village_id, kind, device_id, body, created_at, received_at, up_seq)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (village_id, id) DO NOTHING",
             (
                 sub.id,
                 sub.village_id,
@@ -237,8 +240,10 @@ class Tx(OfficialsTx, AuditTx, CasesTx, UsageTx, BundlesTx):
 
     # replies, blobs
 
-    async def get_submission(self, submission_id: str) -> Submission | None:
-        row = await self._one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
+    async def get_submission(self, village_id: str, submission_id: str) -> Submission | None:
+        row = await self._one(
+            "SELECT * FROM submissions WHERE village_id = ? AND id = ?", (village_id, submission_id)
+        )
         return Submission.from_row(row) if row else None
 
     async def insert_reply(

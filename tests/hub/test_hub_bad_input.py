@@ -105,9 +105,10 @@ UNSIGNED_CASES: list[tuple[str, str, bytes, int]] = [
 async def _snapshot(kit: HubKit) -> tuple[Any, ...]:
     store = kit.hub.store
     notices = [(n.id, n.state) for n in await store.list_notices(None, None, 1000)]
-    subs = [s.id for s in await store.list_submissions(None, None, 1000)]
+    held = await store.list_submissions(None, None, 1000)
+    subs = [s.id for s in held]
     villages = [(v.id, v.edge_key, v.enroll_token_hash) for v in await store.list_villages()]
-    replies = await store.replies_for(subs)
+    replies = await store.replies_for(held)
     return notices, subs, villages, await store.down_heads(), await store.up_head("v1"), replies
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from hub.schema import SCHEMA_VERSION
 from hub.store import HubStore
 
 # The v1 notices table exactly as hubs before review created it (state limited by a CHECK to three values).
@@ -51,5 +52,5 @@ async def test_an_old_hub_database_keeps_its_notices_and_gains_review_states(tmp
         finally:
             await store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         assert db.execute("SELECT count(*) FROM notice_targets").fetchone() == (1,)
