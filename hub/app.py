@@ -18,12 +18,14 @@ from protocol.http_errors import ApiError, error_middleware
 from . import (
     case_deadlines,
     openapi,
+    rollouts,
     routes_admin,
     routes_cases,
     routes_notices,
     routes_officials,
     routes_open311,
     routes_pages,
+    routes_rollouts,
     routes_streams,
     routes_sync,
 )
@@ -93,6 +95,7 @@ def create_app(config: HubConfig) -> web.Application:
     app.add_routes(routes_cases.routes)  # cases and routing rules (docs/cases.md)
     app.add_routes(routes_open311.routes)  # Open311 GeoReport v2 over the same cases
     app.add_routes(routes_pages.routes)  # the officials' web page under /admin/
+    app.add_routes(routes_rollouts.routes)  # rollouts in waves (docs/updates.md)
     routes_streams.setup(app)  # streams, their relay, recordings and vote tallies
     app.add_routes(stats_routes)  # GET /api/v1/stats (docs/statistics.md)
     app.cleanup_ctx.append(_storage)
@@ -100,6 +103,7 @@ def create_app(config: HubConfig) -> web.Application:
     app.cleanup_ctx.append(_background("scheduled-publication", _publish_when_due))
     app.cleanup_ctx.append(_background("online-share", lambda hub: fold_now_and_then(hub.store, stale_after_s(hub.config))))
     app.cleanup_ctx.append(_background("case-deadlines", lambda hub: case_deadlines.run(hub.store, hub.down)))
+    app.cleanup_ctx.append(_background("rollouts", _advance_rollouts))
     return app
 
 
@@ -120,6 +124,16 @@ async def _publish_when_due(hub: Hub) -> None:
         except Exception:
             log.exception("scheduled publication failed; trying again")
         await asyncio.sleep(SCHEDULE_CHECK_S)
+
+
+async def _advance_rollouts(hub: Hub) -> None:
+    """Rollouts move on as the boxes report (docs/updates.md): next wave, pause, late villages."""
+    while True:
+        try:
+            await rollouts.advance(hub.store, hub.down)
+        except Exception:
+            log.exception("rollouts could not be moved on; trying again")
+        await asyncio.sleep(hub.config.rollout_check_s)
 
 
 def _background(

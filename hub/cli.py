@@ -26,6 +26,8 @@ from .official_commands import add_official_commands, run_official_command
 from .registry import add_village
 from .release_commands import COMMANDS as RELEASE_COMMANDS
 from .release_commands import add_release_commands, run_release_command
+from .rollout_commands import COMMANDS as ROLLOUT_COMMANDS
+from .rollout_commands import add_rollout_commands, run_rollout_command
 from .staff_accounts import send_staff_account
 from .stick_commands import COMMANDS as STICK_COMMANDS
 from .stick_commands import add_stick_commands, run_stick_command
@@ -82,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     add_sync_commands(sub, _Parser)
     add_official_commands(sub, _Parser)
     add_release_commands(sub, _Parser)
+    add_rollout_commands(sub, _Parser)
     add_case_commands(sub, _Parser)
     return p
 
@@ -172,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_official_command(args)
         if args.command in RELEASE_COMMANDS:
             return run_release_command(args)
+        if args.command in ROLLOUT_COMMANDS:
+            return run_rollout_command(args)
         if args.command in CASE_COMMANDS:
             return run_case_command(args)
         args.data.mkdir(parents=True, exist_ok=True)

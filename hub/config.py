@@ -26,6 +26,8 @@ class HubConfig(ServesOnListen):
                                         greater_than=0)
     longpoll_max_s: float = setting(25.0, "longest a down-feed request may wait for something new, in seconds",
                                     greater_than=0)
+    rollout_check_s: float = setting(5.0, "how often running rollouts are moved on (next wave, pause), in seconds",
+                                     greater_than=0)
     down_batch_max_bytes: int = setting(256 * 1024, "largest down batch the hub sends, in bytes", greater_than=0)
     max_blob_bytes: int = setting(2 * 1024**3, "largest blob accepted by POST /api/v1/blobs, in bytes",
                                   greater_than=0)

@@ -71,9 +71,6 @@ SYNC = [
     Op("GET", "/content/{sha256}/chunks", "per-chunk hashes of a blob, to resume past a bad chunk",
        {200: "the hashes", 400: "not a SHA-256", 404: "not here"}, path_params={"sha256": SHA256},
        produces=BYTES),
-    Op("GET", "/content/{sha256}/index", "a blob's content-defined chunks, to fetch only those a box lacks",
-       {200: "(length, SHA-256) pairs", 400: "not a SHA-256", 404: "not here, or too large"},
-       path_params={"sha256": SHA256}, produces=BYTES),
     Op("GET", "/content/{sha256}", "a blob by its SHA-256 (Range, If-None-Match)",
        {200: "the blob", 206: "a range", 304: "unchanged", 400: "not a SHA-256", 404: "not here",
         416: "bad range"}, path_params={"sha256": SHA256}, headers={"Range": TEXT, "If-None-Match": TEXT},
@@ -182,17 +179,15 @@ STREAMS = [
        security=(BEARER,)),
 ]
 
-CASE_ACTIONS = ["assign", "accept", "return", "reply", "extend", "close", "merge"]
+CASE_ACTIONS = ["assign", "accept", "return", "reply", "extend", "close"]
 CASES = [
     Op("GET", "/api/v1/cases", "cases in the caller's scope, newest first", ANSWERS,
        query={**LIST_QUERY, "state": TEXT, "unit": TEXT, "village": TEXT, "overdue": {"enum": ["true", "false"]}},
        security=OFFICIAL),
     Op("GET", "/api/v1/cases/{id}", "one case with its history", ANSWERS, security=OFFICIAL),
-    Op("POST", "/api/v1/cases/{id}/{action}",
-       "a step of a case: assign, accept, return, reply, extend, close, merge (into another case)",
+    Op("POST", "/api/v1/cases/{id}/{action}", "a step of a case: assign, accept, return, reply, extend, close",
        ANSWERS, path_params={"action": {"enum": CASE_ACTIONS}},
-       body=_object(unit=TEXT, reason=TEXT, text=TEXT, working_days={"type": "integer"}, into=UUID),
-       security=OFFICIAL),
+       body=_object(unit=TEXT, reason=TEXT, text=TEXT, working_days={"type": "integer"}), security=OFFICIAL),
     Op("GET", "/api/v1/routes", "which unit gets cases of each kind and category", ANSWERS, security=OFFICIAL),
     Op("POST", "/api/v1/routes", "route cases of a kind (and category) to a unit", CREATED,
        body=_object("kind", "unit", "days", kind=TEXT, category=TEXT, unit=TEXT, days={"type": "integer"}),
@@ -217,26 +212,7 @@ OPEN311 = [
        body=_object(api_key=TEXT, service_code=TEXT, description=TEXT, address_string=TEXT), body_type=FORM),
 ]
 
-ROLLOUT_ACTION = {"enum": ["approve", "pause", "resume", "abort"]}
-ROLLOUTS = [
-    Op("GET", "/api/v1/rollouts", "rollouts in waves with each wave's progress (admin)", ANSWERS, security=OFFICIAL),
-    Op("POST", "/api/v1/rollouts", "a rollout of a release, waiting for approval (city admin)", CREATED,
-       body=_object("release", release=TEXT, scope=TEXT, waves=TEXT, success_threshold={"type": "integer"},
-                    error_threshold={"type": "integer"}, max_failures={"type": "integer"}),
-       security=OFFICIAL),
-    Op("GET", "/api/v1/rollouts/{id}", "one rollout (city admin)", ANSWERS, path_params={"id": {"type": "integer"}},
-       security=OFFICIAL),
-    Op("POST", "/api/v1/rollouts/{id}/{action}", "approve (not by the author), pause, resume or abort", ANSWERS,
-       path_params={"id": {"type": "integer"}, "action": ROLLOUT_ACTION}, body=_object(), security=OFFICIAL),
-    Op("GET", "/admin/rollouts", "the rollouts page", PAGE, query={"done": TEXT}, security=(SESSION,),
-       produces=HTML),
-    Op("POST", "/admin/rollouts/{id}/{action}", "a rollout's button on the page", PAGE,
-       path_params={"id": {"type": "integer"}, "action": ROLLOUT_ACTION}, body=_object(csrf=TEXT),
-       body_type=FORM, security=(SESSION,), produces=HTML),
-]
-
-OPERATIONS: list[Op] = [document_op(), *SYNC, *ADMIN, *NOTICES, *OFFICIALS, *PAGES, *STREAMS, *CASES, *OPEN311,
-                        *ROLLOUTS]
+OPERATIONS: list[Op] = [document_op(), *SYNC, *ADMIN, *NOTICES, *OFFICIALS, *PAGES, *STREAMS, *CASES, *OPEN311]
 
 
 def build() -> dict[str, Any]:

@@ -84,7 +84,8 @@ def _nav(actor: Actor) -> list[tuple[str, str, str]]:
         items.append(("review", "/admin/review", "nav.review"))
     items += [("villages", "/admin/villages", "nav.villages"), ("streams", "/admin/streams", "nav.streams")]
     if "admin" in actor.roles:
-        items += [("accounts", "/admin/accounts", "nav.accounts"), ("audit", "/admin/audit", "nav.audit")]
+        items += [("accounts", "/admin/accounts", "nav.accounts"), ("audit", "/admin/audit", "nav.audit"),
+                  ("rollouts", "/admin/rollouts", "nav.rollouts")]
     return items
 
 

@@ -25,6 +25,7 @@ from .down_feed import DownFeed
 from .errors import BadInput
 from .keys_store import load_hub_keys
 from .release_keys import release_key, rotate_release_key
+from .rollout_release import release_op
 from .store import HubStore
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -45,6 +46,8 @@ def add_release_commands(sub: Subcommands, parser_class: type[argparse.ArgumentP
     add.add_argument("--scope", default="city", help="city, town:ID, village:ID or several, comma-separated")
     add.add_argument("--notes", default="")
     add.add_argument("--out", type=Path, help="also write it to this stick's VILLAGENET/firmware/")
+    add.add_argument("--hold", action="store_true",
+                     help="send it nowhere yet: `village-hub rollout start` sends it in waves")
     rot = rsub.add_parser("rotate-key", help="a new release key; the old one is accepted for a grace period")
     rot.add_argument("--data", required=True, type=Path)
     rot.add_argument("--grace-s", type=int, default=7 * 24 * 3600)
@@ -81,6 +84,10 @@ def run_release_command(args: argparse.Namespace) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         write_atomically(folder / f"{rid}.vnr", signed, 0o644)
         shutil.copyfile(args.file, folder / f"{rid}.whl")
+    if args.hold:
+        print(f"已保存升级包 {rid}，尚未发往任何村；请用 village-hub rollout start 分批发布。"
+              f" release {rid} kept at the hub for a rollout")
+        return EXIT_OK
     print(f"已发布升级包 {rid}，发往 {len(villages)} 个村。release {rid} queued for {len(villages)} village(s): "
           + ", ".join(villages[:20]) + (" ..." if len(villages) > 20 else ""))
     return EXIT_OK
@@ -104,14 +111,14 @@ async def _add(args: argparse.Namespace) -> tuple[str, list[str], bytes]:
                               min_version=args.min_version, lifetime_s=args.expires_days * 86400,
                               notes=args.notes)
         release = open_release(signed, trust)  # what every box will check, checked here first
-        op = records.put("release", release.record_id,
-                         {"signed": signed, "version": release.version, "target": release.target},
-                         [{"sha256": sha256, "size": size, "mime": "application/octet-stream"}])
-        async with store.transaction() as tx:
-            villages = await tx.villages_in_scope(args.scope)
-            if not villages:
-                raise BadInput(f"no registered village in scope {args.scope}", "empty_scope")
-            await DownFeed(store).append(tx, {v: [op] for v in villages})
+        op = release_op(release, signed)
+        villages: list[str] = []
+        if not args.hold:
+            async with store.transaction() as tx:
+                villages = await tx.villages_in_scope(args.scope)
+                if not villages:
+                    raise BadInput(f"no registered village in scope {args.scope}", "empty_scope")
+                await DownFeed(store).append(tx, {v: [op] for v in villages})
     finally:
         await store.close()
     await asyncio.to_thread(write_atomically, args.data / "releases" / f"{release.record_id}.vnr", signed, 0o644)

@@ -27,6 +27,7 @@ from .models import (
     Submission,
     Village,
 )
+from .rollout_store import ROLLOUT_SCHEMA, RolloutsReads
 from .schema import SCHEMA
 from .schema_migrations import migrate
 from .store_audit import AuditReads
@@ -39,14 +40,14 @@ from .store_usage import USAGE_SCHEMA, UsageReads
 from .validate import now
 
 
-class HubStore(OfficialsReads, AuditReads, CasesReads, UsageReads, CaseStatsReads, BundlesReads):
+class HubStore(OfficialsReads, AuditReads, CasesReads, UsageReads, CaseStatsReads, BundlesReads, RolloutsReads):
     def __init__(self, path: Path) -> None:
         self._db = Database(path)
         # Where write transactions get their time: tests of deadlines set a day in a holiday week here.
         self.clock: Callable[[], float] = now
 
     async def open(self) -> None:
-        await self._db.open(SCHEMA + USAGE_SCHEMA + CASE_STATS_SCHEMA + BUNDLES_SCHEMA)
+        await self._db.open(SCHEMA + USAGE_SCHEMA + CASE_STATS_SCHEMA + BUNDLES_SCHEMA + ROLLOUT_SCHEMA)
         async with self._db.write() as conn:
             await migrate(conn)
 

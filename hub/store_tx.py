@@ -13,6 +13,7 @@ from protocol import codec
 from protocol.feed import GENESIS, Entry
 
 from .models import VILLAGE_COLUMNS, VILLAGE_FROM, Head, Notice, Stream, Submission, Village
+from .rollout_store import RolloutsTx
 from .store_audit import AuditTx
 from .store_bundles import BundlesTx
 from .store_cases import CasesTx
@@ -22,7 +23,7 @@ from .store_usage import UsageTx
 STATUS_HISTORY_KEEP = 200
 
 
-class Tx(OfficialsTx, AuditTx, CasesTx, UsageTx, BundlesTx):
+class Tx(OfficialsTx, AuditTx, CasesTx, UsageTx, BundlesTx, RolloutsTx):
     # registry
 
     async def get_village(self, village_id: str) -> Village | None:
