@@ -212,7 +212,26 @@ OPEN311 = [
        body=_object(api_key=TEXT, service_code=TEXT, description=TEXT, address_string=TEXT), body_type=FORM),
 ]
 
-OPERATIONS: list[Op] = [document_op(), *SYNC, *ADMIN, *NOTICES, *OFFICIALS, *PAGES, *STREAMS, *CASES, *OPEN311]
+ROLLOUT_ACTION = {"enum": ["approve", "pause", "resume", "abort"]}
+ROLLOUTS = [
+    Op("GET", "/api/v1/rollouts", "rollouts in waves with each wave's progress (admin)", ANSWERS, security=OFFICIAL),
+    Op("POST", "/api/v1/rollouts", "a rollout of a release, waiting for approval (city admin)", CREATED,
+       body=_object("release", release=TEXT, scope=TEXT, waves=TEXT, success_threshold={"type": "integer"},
+                    error_threshold={"type": "integer"}, max_failures={"type": "integer"}),
+       security=OFFICIAL),
+    Op("GET", "/api/v1/rollouts/{id}", "one rollout (city admin)", ANSWERS, path_params={"id": {"type": "integer"}},
+       security=OFFICIAL),
+    Op("POST", "/api/v1/rollouts/{id}/{action}", "approve (not by the author), pause, resume or abort", ANSWERS,
+       path_params={"id": {"type": "integer"}, "action": ROLLOUT_ACTION}, body=_object(), security=OFFICIAL),
+    Op("GET", "/admin/rollouts", "the rollouts page", PAGE, query={"done": TEXT}, security=(SESSION,),
+       produces=HTML),
+    Op("POST", "/admin/rollouts/{id}/{action}", "a rollout's button on the page", PAGE,
+       path_params={"id": {"type": "integer"}, "action": ROLLOUT_ACTION}, body=_object(csrf=TEXT),
+       body_type=FORM, security=(SESSION,), produces=HTML),
+]
+
+OPERATIONS: list[Op] = [document_op(), *SYNC, *ADMIN, *NOTICES, *OFFICIALS, *PAGES, *STREAMS, *CASES, *OPEN311,
+                        *ROLLOUTS]
 
 
 def build() -> dict[str, Any]:
