@@ -17,6 +17,7 @@ from protocol.http_errors import ApiError, error_middleware
 
 from . import (
     case_deadlines,
+    content_index,
     openapi,
     rollouts,
     routes_admin,
@@ -88,6 +89,7 @@ def create_app(config: HubConfig) -> web.Application:
     app[HUB] = hub
     app.on_response_prepare.append(name_blob_etag)
     app.add_routes(routes_sync.routes)
+    content_index.setup(app)  # GET /content/{sha256}/index: what a box needs to fetch a release in chunks
     openapi.setup(app)  # GET /api/v1/openapi.json, from the route table in hub/openapi.py
     app.add_routes(routes_admin.routes)
     app.add_routes(routes_notices.routes)

@@ -25,6 +25,7 @@ from protocol.atomic_file import sha256_of_file
 from protocol.errors import ProtocolError
 from protocol.releases import Release, check_fits, open_release, parse_version
 
+from .delta_fetch import fetch_artifact
 from .hooks import HookFailed, Hooks, RetryLater, box_hooks
 from .offers import Offer, decide, undecided
 from .state import UpdateState, load_state, save_state
@@ -126,7 +127,9 @@ async def _fetch(rt: EdgeRuntime, release: Release) -> Path:
         state, client = rt.holder.current, rt.sync.hub_client()
         if state is None or client is None:
             raise NotYet("no line to the hub yet")
-        await rt.content.fetch(client.session, state.hub_url, release.sha256, release.size, rt.sync.budget)
+        # In chunks, most of them from the running version, when the hub has the artifact's chunk index.
+        await fetch_artifact(rt.content, client.session, state.hub_url, release.sha256, release.size,
+                             rt.sync.budget)
         if not path.is_file():
             raise NotYet("no room for the artifact in the content store")
     # A blob in place was verified when it was stored; checked again because software is at stake.
