@@ -131,6 +131,7 @@ class Submission:
     received_at: float
     up_seq: int
     n: int = 0
+    household_id: str | None = None  # the edge's opaque id of a paired device's household
 
     @classmethod
     def from_row(cls, row: Row) -> Submission:

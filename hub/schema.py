@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     created_at TEXT NOT NULL,
     received_at REAL NOT NULL,
     up_seq INTEGER NOT NULL,
+    household_id TEXT,             -- the edge's opaque id of the sender's household (paired devices), or NULL
     UNIQUE (village_id, id)
 );
 CREATE INDEX IF NOT EXISTS submissions_village ON submissions(village_id, n);

@@ -101,6 +101,9 @@ async def _key_submissions_by_village(conn: aiosqlite.Connection) -> None:
         await _rebuild(conn, "submissions")
     if "UNIQUE (village_id, submission_id)" not in await _table_sql(conn, "cases"):
         await _rebuild(conn, "cases")
+    if "household_id" not in await _columns(conn, "submissions"):
+        # Votes count once per household at the hub as at the edge (issue 14); older rows count per device.
+        await conn.execute("ALTER TABLE submissions ADD COLUMN household_id TEXT")
 
 
 async def migrate(conn: aiosqlite.Connection) -> None:

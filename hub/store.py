@@ -217,13 +217,17 @@ class HubStore(OfficialsReads, AuditReads, CasesReads, UsageReads, CaseStatsRead
         return json.loads(row["body"]) if row else None
 
     async def vote_choices(self, village_id: str, question_id: str) -> list[tuple[int, str, Any]]:
-        """(up seq, device id, choice) of every vote the village sent on a question, as the hub holds them."""
+        """(up seq, voter, choice) of every vote the village sent on a question, as the hub holds them.
+
+        The voter is the household the edge named (two TVs of one house count once, as at the edge), or the device
+        for a vote sent before households travelled up; the prefixes keep the two kinds of id apart."""
         rows = await self._db.fetchall(
-            "SELECT up_seq, device_id, json_extract(body, '$.choice') AS choice FROM submissions"
+            "SELECT up_seq, coalesce('household:' || household_id, 'device:' || device_id) AS voter,"
+            " json_extract(body, '$.choice') AS choice FROM submissions"
             " WHERE village_id = ? AND kind = 'vote' AND json_extract(body, '$.question_id') = ?",
             (village_id, question_id),
         )
-        return [(r["up_seq"], r["device_id"], r["choice"]) for r in rows]
+        return [(r["up_seq"], r["voter"], r["choice"]) for r in rows]
 
     # streams and recordings
 

@@ -134,8 +134,8 @@ class Tx(OfficialsTx, AuditTx, CasesTx, UsageTx, BundlesTx, RolloutsTx):
         Ids are the clients' UUIDs and unique per village only: another village sending the same id gets its own
         submission (issue 14), so no village can claim another's ids first."""
         n = await self._exec(
-            "INSERT INTO submissions (id, village_id, kind, device_id, body, created_at, received_at, up_seq)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (village_id, id) DO NOTHING",
+            "INSERT INTO submissions (id, village_id, kind, device_id, body, created_at, received_at, up_seq,"
+            " household_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (village_id, id) DO NOTHING",
             (
                 sub.id,
                 sub.village_id,
@@ -145,6 +145,7 @@ class Tx(OfficialsTx, AuditTx, CasesTx, UsageTx, BundlesTx, RolloutsTx):
                 sub.created_at,
                 sub.received_at,
                 sub.up_seq,
+                sub.household_id,
             ),
         )
         return n > 0

@@ -83,6 +83,9 @@ def submission_from_op(village_id: str, entry: Entry, received_at: float) -> Sub
     except BadInput:
         raise BadInput(f"{where}: created_at must be an RFC 3339 time", "malformed") from None
     assert isinstance(created_at, str)
+    household = body.get("household_id")
+    if household is not None and (not isinstance(household, str) or not 1 <= len(household) <= MAX_DEVICE_ID):
+        raise BadInput(f"{where}: household_id must be a string of 1 to {MAX_DEVICE_ID} characters", "malformed")
     return Submission(
         id=op["id"],
         village_id=village_id,
@@ -92,6 +95,7 @@ def submission_from_op(village_id: str, entry: Entry, received_at: float) -> Sub
         created_at=created_at,
         received_at=received_at,
         up_seq=entry.seq,
+        household_id=household,
     )
 
 

@@ -85,7 +85,8 @@ def _v2_schema() -> str:
     """The hub's schema as v2 made it: submission ids, and cases' submission ids, unique across all villages."""
     v2 = SCHEMA
     for new, old in (
-        ("    up_seq INTEGER NOT NULL,\n    UNIQUE (village_id, id)\n", "    up_seq INTEGER NOT NULL\n"),
+        ("    up_seq INTEGER NOT NULL,\n    household_id TEXT,", "    up_seq INTEGER NOT NULL\n    --"),
+        ("\n    UNIQUE (village_id, id)\n", "\n"),
         ("    id TEXT NOT NULL,  ", "    id TEXT NOT NULL UNIQUE,  "),
         ("    submission_id TEXT NOT NULL,   --", "    submission_id TEXT NOT NULL REFERENCES submissions(id), --"),
         ("    updated_at REAL NOT NULL,\n    UNIQUE (village_id, submission_id)\n", "    updated_at REAL NOT NULL\n"),
