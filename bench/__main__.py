@@ -12,9 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import edge_submissions, streams_viewers, sync_outage, tv_alerts, usb_stick_read
+from . import edge_submissions, streams_viewers, sync_outage, tv_alerts, update_delta, usb_stick_read
 
-BENCHMARKS = [edge_submissions, usb_stick_read, streams_viewers, tv_alerts, sync_outage]
+BENCHMARKS = [edge_submissions, usb_stick_read, streams_viewers, tv_alerts, sync_outage, update_delta]
 
 
 def main() -> int:
