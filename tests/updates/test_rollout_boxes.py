@@ -5,13 +5,14 @@ never gets the release; then a good release goes from the canary to the next wav
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from deploy.local_processes import run_command
+from deploy.local_processes import Service, run_command
 from hub.store import HubStore
 from tests.integration.system import FAST_HUB, System, build_system, wait_for
 
@@ -44,6 +45,10 @@ def _offered(hub_dir: Path, release: str) -> list[str]:
     return asyncio.run(read())
 
 
+def _enrolled(box: Service) -> bool:
+    return bool((get_json(box.url + "/api/v1/status?format=json") or {}).get("enrolled"))
+
+
 def _rollout(system: System, version: str) -> int:
     """`rollout start` at the console (author `cli`), approved through the API by the admin token (another person)."""
     out = run_command("village-hub", "rollout", "start", "--data", str(system.hub_dir), "--release", version,
@@ -65,8 +70,7 @@ def test_a_release_that_fails_in_the_canary_pauses_the_rollout_and_a_good_one_go
     system.hub.start()
     boxes = {vid: system.edges[vid].start() for vid in ("v1", "v2")}
     for box in boxes.values():
-        wait_for("the box enrolled", lambda b=box: (get_json(b.url + "/api/v1/status?format=json") or {})
-                 .get("enrolled"), timeout_s=30)
+        wait_for("the box enrolled", functools.partial(_enrolled, box), timeout_s=30)
     wheels = {folder: next((folder / "VILLAGENET" / "firmware").glob("*.whl"))
               for folder in (releases.good, releases.cannot_start)}
     for folder, version in ((releases.cannot_start, newer(2)), (releases.good, newer(1))):
