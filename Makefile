@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean deb
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,9 +31,13 @@ bench: $(STAMP)
 	bash bench/install_baselines.sh
 	$(BIN)/python -m bench
 
+# The village box as a Debian package: dist/villagenet-edge_<version>_<arch>.deb (docs/appliance.md).
+deb: $(STAMP)
+	$(BIN)/python -m deploy.deb.build --out dist --work build/deb
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .demo bench/results/latest.json
+	rm -rf $(VENV) .demo bench/results/latest.json dist build
