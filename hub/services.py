@@ -16,6 +16,7 @@ from .config import HubConfig
 from .down_feed import DownFeed
 from .key_rotation import KeyFileWatch
 from .keys_store import HubKeys
+from .request_replay import SeenRequests
 from .status_poller import StatusPoller
 from .store import HubStore
 
@@ -35,6 +36,7 @@ class Hub:
     _sync_marked: dict[str, float] = field(default_factory=dict)
     _key_files: KeyFileWatch = field(init=False)
     chunk_hints: ChunkHints = field(init=False)
+    seen_requests: SeenRequests = field(default_factory=SeenRequests)  # each signed edge request taken once
 
     def __post_init__(self) -> None:
         self._key_files = KeyFileWatch(self.config.data_dir)

@@ -9,7 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,8 +63,13 @@ async def read_capped(resp: aiohttp.ClientResponse, limit: int, budget: LineBudg
 
 
 class HubClient:
+    """Signed requests are signed with the hub's time as this box knows it (its own clock plus the offset the hub's
+    answers show), since the hub takes a request only within minutes of its own clock (protocol/request_auth.py):
+    a box whose clock is wrong, or was never set, still syncs."""
+
     def __init__(self, session: aiohttp.ClientSession, base_url: str, key: NodeKey, village_id: str,
-                 budget: LineBudget | None = None, compress: bool = True) -> None:
+                 budget: LineBudget | None = None, compress: bool = True,
+                 wall: Callable[[], float] = time.time) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self.key = key
@@ -69,9 +77,41 @@ class HubClient:
         self.budget = budget
         self.compress = compress
         self._prefix = urlsplit(self.base_url).path
+        self.wall = wall
+        self.clock_offset = 0.0  # the hub's clock minus ours, from the last answer's Date
 
     def _signed(self, method: str, path_qs: str, body: bytes = b"") -> dict[str, str]:
-        return {HEADER: sign_request(self.key, method, self._prefix + path_qs, body)}
+        now = int(self.wall() + self.clock_offset)
+        return {HEADER: sign_request(self.key, method, self._prefix + path_qs, body, now=now)}
+
+    def _learn_hub_time(self, hub_time: float) -> None:
+        self.clock_offset = hub_time - self.wall()
+
+    async def _signed_request(self, method: str, path_qs: str, body: bytes = b"", headers: dict[str, str] | None = None,
+                              limit: int = 1024 * 1024, timeout: aiohttp.ClientTimeout | None = None) -> bytes:
+        """One signed request and its answer; signed again once, at the hub's time, when the hub finds it stale."""
+        for attempt in (1, 2):
+            if self.budget is not None and body:
+                await self.budget.take(len(body))
+            # Signed only now, after the line budget let it go: the signature's time is as fresh as can be.
+            all_headers = {**(headers or {}), **self._signed(method, path_qs, body)}
+            # Without a timeout of its own, the session's applies (aiohttp takes timeout=None as none at all).
+            async with self.session.request(method, self.base_url + path_qs, data=body or None, headers=all_headers,
+                                            timeout=timeout or self.session.timeout) as resp:
+                date = resp.headers.get("Date")
+                try:
+                    if date:
+                        self._learn_hub_time(parsedate_to_datetime(date).timestamp())
+                except (TypeError, ValueError):
+                    pass  # a missing or odd Date leaves the estimate as it was
+                try:
+                    return await self._answer(resp, limit)
+                except HubRefused as exc:
+                    hub_time = exc.body.get("hub_time")
+                    if attempt == 2 or exc.code != "stale_request" or not isinstance(hub_time, int):
+                        raise
+                    self._learn_hub_time(hub_time)
+        raise AssertionError("unreachable")
 
     async def _answer(self, resp: aiohttp.ClientResponse, limit: int = 1024 * 1024) -> bytes:
         data = await read_capped(resp, limit if resp.status < 400 else 64 * 1024, self.budget)
@@ -97,12 +137,9 @@ class HubClient:
 
         The body and the answer are drawn from the line budget like every other sync transfer.
         """
-        headers = {**self._signed(method, path_qs, body), "Content-Type": "application/octet-stream"}
-        if self.budget is not None and body:
-            await self.budget.take(len(body))
-        async with self.session.request(method, self.base_url + path_qs, data=body, headers=headers,
-                                        timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
-            return self._json(await self._answer(resp, 64 * 1024))
+        data = await self._signed_request(method, path_qs, body, {"Content-Type": "application/octet-stream"},
+                                          64 * 1024, aiohttp.ClientTimeout(total=timeout_s))
+        return self._json(data)
 
     async def enroll(self, token: str) -> bytes:
         """Register this box's key for its village; returns the hub's current trust document."""
@@ -123,8 +160,7 @@ class HubClient:
     async def up_position(self) -> PushAnswer:
         """Where the hub stands in this village's up feed, with its signed acknowledgement of that."""
         path = f"/api/v1/sync/{self.village_id}/up"
-        async with self.session.get(self.base_url + path, headers=self._signed("GET", path)) as resp:
-            answer = self._json(await self._answer(resp))
+        answer = self._json(await self._signed_request("GET", path))
         try:
             have, hash_ = int(answer["seq"]), bytes.fromhex(answer["hash"])
         except (KeyError, TypeError, ValueError) as exc:
@@ -135,11 +171,7 @@ class HubClient:
         """Send one up batch (compressed when configured); the hub answers what it now holds, signed."""
         wire = compression.compress(batch) if self.compress else batch
         path = f"/api/v1/sync/{self.village_id}/up"
-        headers = {**self._signed("POST", path, wire), "Content-Type": "application/x-msgpack"}
-        if self.budget is not None:
-            await self.budget.take(len(wire))
-        async with self.session.post(self.base_url + path, data=wire, headers=headers) as resp:
-            answer = self._json(await self._answer(resp))
+        answer = self._json(await self._signed_request("POST", path, wire, {"Content-Type": "application/x-msgpack"}))
         try:
             have = int(answer["have"])
             hash_ = bytes.fromhex(answer["hash"]) if "hash" in answer else None
@@ -153,8 +185,7 @@ class HubClient:
         if self.compress:
             path_qs += f"&enc={compression.ENCODING}"
         timeout = aiohttp.ClientTimeout(total=wait_s + 60)
-        async with self.session.get(self.base_url + path_qs, headers=self._signed("GET", path_qs), timeout=timeout) as resp:
-            return await self._answer(resp, BATCH_LIMITS.max_bytes)
+        return await self._signed_request("GET", path_qs, limit=BATCH_LIMITS.max_bytes, timeout=timeout)
 
 
 def _b64(value: Any, what: str) -> bytes:
