@@ -12,6 +12,7 @@ from typing import Any
 
 from .actors import Actor, require_role, require_scope
 from .case_models import OPEN_STATES, Case
+from .case_resident import reply_to_duplicates
 from .cases import assigned_fields, step
 from .down_feed import DownFeed
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -124,9 +125,11 @@ async def reply(store: HubStore, down: DownFeed, actor: Actor, case_id: str, raw
         _state_is(case, "in_progress")
         sub = (await tx.get_submission(case.village_id, case.submission_id)
                if case.submission_id and case.village_id else None)
+        unit_row = await tx.get_unit(unit)
+        by = unit_row.name if unit_row else unit
         if sub is not None:
-            unit_row = await tx.get_unit(unit)
-            await send_reply(tx, down, sub, text, unit_row.name if unit_row else unit)
+            await send_reply(tx, down, sub, text, by)
+        await reply_to_duplicates(tx, down, case, text, by, actor.user)
         return await step(tx, down, case, actor.user, "reply", text, state="answered", answered_at=tx.now,
                           handled_by=f"unit:{unit}")
 

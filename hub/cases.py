@@ -15,7 +15,7 @@ from typing import Any
 
 from . import audit
 from .case_models import OPEN_STATES, Case
-from .case_resident import tell_village
+from .case_resident import reply_to_duplicates, tell_village
 from .case_routing import CASE_KINDS, DEFAULT_DAYS, category_of, route_for, words_of
 from .down_feed import DownFeed
 from .models import Submission
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 ACCEPT_DAYS = 1  # a unit signs for (签收) a case within one working day
 AUTO_CLOSE_S = 7 * 24 * 3600  # an answered case nobody rated closes itself after 7 days
 LOW_SCORE = 2  # a rating of 1 or 2 reopens the case once (重办)
+CITY_NAME = "市级平台"  # who signs a reply the city gave, as the admin token's replies are signed
 
 
 def village_user(village_id: str) -> str:
@@ -129,6 +130,8 @@ async def _answered(tx: Tx, down: DownFeed, case: Case | None, user: str, action
     if case is None or case.state not in OPEN_STATES:
         return
     await step(tx, down, case, user, action, text[:500], state="answered", answered_at=tx.now, handled_by=handled_by)
+    village = await tx.get_village(case.village_id) if handled_by.startswith("village:") and case.village_id else None
+    await reply_to_duplicates(tx, down, case, text, village.name if village else CITY_NAME, user)
 
 
 async def answered_locally(tx: Tx, down: DownFeed, village_id: str, op: dict[str, Any]) -> None:

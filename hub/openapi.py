@@ -162,6 +162,16 @@ PAGES = [
     Op("GET", "/admin/static/{filename}", "the page's scripts and styles", {200: "the file", 404: "none"},
        produces=BYTES),
     Op("GET", "/admin/lang", "switch the page language", PAGE, query={"to": TEXT, "back": TEXT}, produces=HTML),
+    Op("GET", "/admin/cases", "the case worklist by role; filters in the query string", {**PAGE, 400: "bad filter"},
+       query={"state": TEXT, "unit": TEXT, "village": TEXT, "overdue": {"enum": ["true"]}}, security=(SESSION,),
+       produces=HTML),
+    Op("GET", "/admin/cases/{id}", "one case with its history and the official's actions", {**PAGE, 400: "bad id"},
+       query={"done": TEXT}, security=(SESSION,), produces=HTML),
+    Op("POST", "/admin/cases/{id}/{action}", "a step of a case from the case page's form; back to the case",
+       {**PAGE, 400: "bad input", 409: "not in a state for this", 422: "a field is wrong"},
+       path_params={"action": {"enum": ["assign", "accept", "return", "reply", "extend", "close", "merge"]}},
+       body=_object(csrf=TEXT, unit=TEXT, reason=TEXT, text=TEXT, working_days=TEXT, grant=TEXT, into=TEXT),
+       body_type=FORM, security=(SESSION,), produces=HTML),
 ]
 
 STREAMS = [
@@ -182,15 +192,17 @@ STREAMS = [
        security=(BEARER,)),
 ]
 
-CASE_ACTIONS = ["assign", "accept", "return", "reply", "extend", "close"]
+CASE_ACTIONS = ["assign", "accept", "return", "reply", "extend", "close", "merge"]
 CASES = [
     Op("GET", "/api/v1/cases", "cases in the caller's scope, newest first", ANSWERS,
        query={**LIST_QUERY, "state": TEXT, "unit": TEXT, "village": TEXT, "overdue": {"enum": ["true", "false"]}},
        security=OFFICIAL),
     Op("GET", "/api/v1/cases/{id}", "one case with its history", ANSWERS, security=OFFICIAL),
-    Op("POST", "/api/v1/cases/{id}/{action}", "a step of a case: assign, accept, return, reply, extend, close",
+    Op("POST", "/api/v1/cases/{id}/{action}",
+       "a step of a case: assign, accept, return, reply, extend, close, merge (into another case)",
        ANSWERS, path_params={"action": {"enum": CASE_ACTIONS}},
-       body=_object(unit=TEXT, reason=TEXT, text=TEXT, working_days={"type": "integer"}), security=OFFICIAL),
+       body=_object(unit=TEXT, reason=TEXT, text=TEXT, working_days={"type": "integer"}, into=UUID),
+       security=OFFICIAL),
     Op("GET", "/api/v1/routes", "which unit gets cases of each kind and category", ANSWERS, security=OFFICIAL),
     Op("POST", "/api/v1/routes", "route cases of a kind (and category) to a unit", CREATED,
        body=_object("kind", "unit", "days", kind=TEXT, category=TEXT, unit=TEXT, days={"type": "integer"}),

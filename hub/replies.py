@@ -5,19 +5,17 @@ The reply travels as a hub-owned `reply` record, {submission_id, text, by, at}, 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
-
-from protocol.records import put
 
 from .audit import ADMIN_TOKEN_USER
 from .cases import answered_by_city
 from .down_feed import DownFeed
 from .errors import Conflict, NotFound
 from .models import Reply, Submission
+from .reply_records import put_reply
 from .store import HubStore
 from .store_tx import Tx
-from .validate import require_object, require_uuid, rfc3339, text_field
+from .validate import require_object, require_uuid, text_field
 
 MAX_TEXT = 2000
 MAX_BY = 100
@@ -51,8 +49,4 @@ async def add_reply(store: HubStore, down: DownFeed, submission_id: str, raw: An
 
 async def send_reply(tx: Tx, down: DownFeed, sub: Submission, text: str, by: str) -> Reply:
     """Store a reply and put it into the village's down feed inside `tx` (a case's reply goes the same way)."""
-    reply_id = str(uuid.uuid4())
-    op = put("reply", reply_id, {"submission_id": sub.id, "text": text, "by": by, "at": rfc3339(tx.now)})
-    heads = await down.append(tx, {sub.village_id: [op]})
-    await tx.insert_reply(reply_id, sub.id, sub.village_id, text, by, heads[sub.village_id].seq)
-    return Reply(reply_id, sub.id, sub.village_id, text, by, tx.now, heads[sub.village_id].seq)
+    return await put_reply(tx, down, sub.village_id, sub.id, text, by)

@@ -9,7 +9,7 @@ from aiohttp import web
 from protocol.case_status import STATES
 from protocol.http_errors import read_json
 
-from . import case_actions, case_routing
+from . import case_actions, case_merge, case_routing
 from .actors import require_role
 from .case_models import Case
 from .errors import BadInput
@@ -43,6 +43,8 @@ async def _answer(request: web.Request, case: Case, history: bool = True) -> web
     data = case.to_json(names)
     if history:
         data["history"] = [e.to_json() for e in await store.case_history(case.id)]
+        data["merged_into"] = await store.merged_into(case.id)
+        data["duplicates"] = [d.id for d in await store.duplicates_of(case.id)]
     return json_answer(data)
 
 
@@ -79,7 +81,7 @@ async def get_case(request: web.Request) -> web.Response:
     return await _answer(request, case)
 
 
-@routes.post("/api/v1/cases/{id}/{action:assign|accept|return|reply|extend|close}")
+@routes.post("/api/v1/cases/{id}/{action:assign|accept|return|reply|extend|close|merge}")
 async def act(request: web.Request) -> web.Response:
     actor = require_actor(request)
     body = await action_body(request)
@@ -96,6 +98,8 @@ async def act(request: web.Request) -> web.Response:
         case = await case_actions.reply(store, down, actor, case_id, body)
     elif action == "extend":
         case = await case_actions.extend_case(store, down, actor, case_id, body)
+    elif action == "merge":
+        case = await case_merge.merge(store, down, actor, case_id, body)
     else:
         case = await case_actions.close(store, down, actor, case_id, body)
     return await _answer(request, case)

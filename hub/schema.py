@@ -280,6 +280,16 @@ CREATE TABLE IF NOT EXISTS case_history (
 );
 CREATE INDEX IF NOT EXISTS case_history_case ON case_history(case_id, n);
 
+-- Duplicates (hub/case_merge.py): a case closed as a duplicate of another; its resident follows that case (its
+-- state and its replies). One level only: a case that has duplicates is never itself merged without taking them.
+CREATE TABLE IF NOT EXISTS case_merges (
+    case_id TEXT PRIMARY KEY REFERENCES cases(id),
+    into_id TEXT NOT NULL REFERENCES cases(id),
+    at REAL NOT NULL,
+    username TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS case_merges_into ON case_merges(into_id);
+
 -- Routing rules (hub/case_routing.py): (kind, category) to a unit and a time limit; '' is any category.
 CREATE TABLE IF NOT EXISTS case_routes (
     kind TEXT NOT NULL,

@@ -22,6 +22,11 @@ _CHANGEABLE = frozenset({"town_id", "state", "unit", "handled_by", "time_limit_d
                          "accepted_at", "answered_at", "closed_at"})
 
 
+# Duplicates (hub/case_merge.py): which case one was merged into, and the cases merged into one, oldest first.
+_MERGED_INTO = "SELECT into_id FROM case_merges WHERE case_id = ?"
+_DUPLICATES = "SELECT c.* FROM case_merges m JOIN cases c ON c.id = m.case_id WHERE m.into_id = ? ORDER BY c.n"
+
+
 @dataclass(frozen=True)
 class CaseFilter:
     within: str = "city"  # the reader's scope: cases in a village, or at a unit, inside it
@@ -86,6 +91,13 @@ class CasesReads:
         )
         return [CaseEvent(r["at"], r["username"], r["action"], r["detail"]) for r in rows]
 
+    async def merged_into(self, case_id: str) -> str | None:
+        value = await self._db.fetchvalue(_MERGED_INTO, (case_id,))
+        return str(value) if value is not None else None
+
+    async def duplicates_of(self, case_id: str) -> list[Case]:
+        return [Case.from_row(r) for r in await self._db.fetchall(_DUPLICATES, (case_id,))]
+
     async def list_routes(self) -> list[RouteRule]:
         rows = await self._db.fetchall("SELECT kind, category, unit, days FROM case_routes ORDER BY kind, category")
         return [RouteRule(r["kind"], r["category"], r["unit"], r["days"]) for r in rows]
@@ -139,6 +151,22 @@ class CasesTx(SqlTx):
             "INSERT INTO case_history (case_id, at, username, action, detail) VALUES (?, ?, ?, ?, ?)",
             (case_id, self.now, username, action, detail),
         )
+
+    async def merged_into(self, case_id: str) -> str | None:
+        row = await self._one(_MERGED_INTO, (case_id,))
+        return str(row["into_id"]) if row else None
+
+    async def duplicates_of(self, case_id: str) -> list[Case]:
+        return [Case.from_row(r) for r in await self._all(_DUPLICATES, (case_id,))]
+
+    async def merge_case(self, case_id: str, into_id: str, username: str) -> list[str]:
+        """Record `case_id` as a duplicate of `into_id`; the cases merged into `case_id` before move to `into_id`
+        too, so a resident is always one step from the case that answers. Returns the ids of those moved."""
+        moved = [r["case_id"] for r in await self._all("SELECT case_id FROM case_merges WHERE into_id = ?", (case_id,))]
+        await self._exec("UPDATE case_merges SET into_id = ? WHERE into_id = ?", (into_id, case_id))
+        await self._exec("INSERT INTO case_merges (case_id, into_id, at, username) VALUES (?, ?, ?, ?)",
+                         (case_id, into_id, self.now, username))
+        return moved
 
     async def routes_for_kind(self, kind: str) -> list[RouteRule]:
         rows = await self._all("SELECT kind, category, unit, days FROM case_routes WHERE kind = ?", (kind,))
