@@ -46,6 +46,12 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from .box.doctor import run_doctor
+
+    return run_doctor(args)
+
+
 def _provision(args: argparse.Namespace) -> int:
     data_dir = Path(args.data)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--config", type=Path, metavar="FILE",
                        help="TOML settings file (default DATA/config.toml when present; see docs/settings.md)")
         p.set_defaults(func=func)
+    p = sub.add_parser("doctor", help="what a technician needs to know about this box (exit 1: needs attention)")
+    p.add_argument("--data", required=True)
+    p.add_argument("--config", type=Path, metavar="FILE", help="as for serve (default DATA/config.toml)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.set_defaults(func=_doctor)
     p = sub.add_parser("provision", help="apply a provisioning bundle (a file or a stick's folder)")
     p.add_argument("--data", required=True)
     p.add_argument("path")

@@ -1,0 +1,72 @@
+"""`village-edge doctor` on a real box's data folder: stopped, running and synced, cut off from the hub, rolled back."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from deploy.local_processes import BIN
+from edge.updates.state import UpdateState, save_state
+from tests.integration.system import System, build_system, http, wait_for
+
+
+@pytest.fixture
+def system(tmp_path: Path) -> Iterator[System]:
+    built = build_system(tmp_path, ["v1"])
+    box = built.edges["v1"]
+    port = box.url.rsplit(":", 1)[1]
+    with (built.edge_dir("v1") / "config.toml").open("a") as config:
+        config.write(f'listen = "127.0.0.1:{port}"\n')  # where the doctor finds the running box
+    yield built
+    built.stop_all()
+
+
+def doctor(system: System, *extra: str) -> tuple[int, str]:
+    done = subprocess.run([str(BIN / "village-edge"), "doctor", "--data", str(system.edge_dir("v1")), *extra],
+                          capture_output=True, text=True, timeout=60)
+    assert not done.stderr.strip(), done.stderr
+    return done.returncode, done.stdout
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+def test_the_doctor_tells_a_stopped_box_from_a_healthy_one_and_says_what_needs_attention(system: System) -> None:
+    folder = system.edge_dir("v1")
+    before = _snapshot(folder)
+    code, text = doctor(system)
+    assert code == 1
+    assert "[注意] 运行: 服务没有在" in text and "连不上" in text and "尚未注册" in text
+    assert "v1村（v1）" in text and "版本: 运行 0.1.0" in text and "结论：有 3 项需要处理。" in text
+    assert _snapshot(folder) == before, "the doctor wrote into a stopped box's data folder"
+
+    system.hub.start()
+    system.edges["v1"].start()
+    wait_for("the first sync", lambda: (http("GET", system.edges["v1"].url + "/api/v1/status?format=json")[1]
+                                        or {}).get("last_sync_at"), timeout_s=60)
+    code, text = doctor(system)
+    assert code == 0, text
+    assert "[正常] 运行: 正在服务" in text and "可以连通" in text and "结论：一切正常。" in text
+    assert "机顶盒: 局域网里没有看到机顶盒" in text
+    code, text = doctor(system, "--lang", "en")
+    assert code == 0 and "[ok] line: v1 -> hub" in text and "All is well." in text
+
+    system.hub.stop()
+    code, text = doctor(system, "--lang", "en")
+    assert code == 1 and "[attention] line:" in text and "unreachable" in text and "[ok] running: serving" in text
+
+    system.edges["v1"].stop()
+    save_state(folder, UpdateState(state="rolled_back", target_version="0.1.0.1",
+                                   last_error="version 0.1.0.1 exited with code 1 before its health check passed"))
+    before = _snapshot(folder)
+    assert "edge.db" in before
+    code, text = doctor(system)
+    assert _snapshot(folder) == before, "the doctor wrote into a stopped box's data folder"
+    assert code == 1
+    assert "[注意] 升级: 已回滚到旧版本（目标版本 0.1.0.1，阶段 idle）：version 0.1.0.1 exited with code 1" in text
+    assert re.search(r"\[正常\] 同步: 上次同步 \d+ 秒前；待上传 0 条，待下载文件 0 个", text), text  # from the folder
