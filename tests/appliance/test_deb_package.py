@@ -89,6 +89,11 @@ def test_the_package_installs_into_a_fresh_root_twice_and_its_units_pass_systemd
     prefix, version, app_file = probe.stdout.split()
     assert (prefix, version) == (str(venv), importlib.metadata.version("villagenet"))
     assert app_file.startswith(str(venv / "lib" / "python3.11" / "site-packages"))
+    # The technician's first command works from the package, on a box not provisioned yet.
+    doctor = subprocess.run([str(venv / "bin" / "python"), "-I", str(venv / "bin" / "village-edge"), "doctor",
+                             "--data", str(tmp_path / "box"), "--lang", "en"], capture_output=True, text=True,
+                            timeout=60)
+    assert doctor.returncode == 1 and "[attention] line: not provisioned yet" in doctor.stdout, doctor.stdout
 
 
 def test_the_default_config_is_every_setting_at_its_default_and_each_line_can_be_uncommented(
