@@ -1,11 +1,17 @@
 """A simulated TV set-top box for the demo and tests: real mDNS adverts and real HTTP calls to an edge.
 It is the one stand-in allowed, since no physical STB is on hand; it speaks only the public protocol.
+
+It takes firmware updates as a real one would (docs/updates.md): asks the edge for its model's newest release,
+downloads the image from the edge, checks its SHA-256 and size against what the edge vouched for and that the image
+is one for its model, then restarts (goodbye, and a new advert with the new `fw`); a bad image is refused, reported
+with the reason, and the STB stays on its old version.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import logging
 import random
 import re
@@ -13,7 +19,9 @@ import signal
 import sys
 import time
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
@@ -31,6 +39,30 @@ FEEDBACK_TEXTS = (
     "老年人健康检查是哪一天？",
     "自来水这几天有点浑浊，请帮忙看看。",
 )
+
+
+# A firmware image starts with this line; the rest is the image. An STB refuses an image for another model, as a
+# real one refuses to flash a file whose header is not its own.
+IMAGE_MAGIC = b"VNFW1"
+MAX_IMAGE_BYTES = 256 * 1024 * 1024
+
+
+def make_firmware_image(model: str, version: str, size: int = 64 * 1024) -> bytes:
+    """A firmware image for `model` (deterministic filler after the header), for the demo and tests."""
+    header = IMAGE_MAGIC + f" model={model} version={version}\n".encode()
+    filler = hashlib.sha256(header).digest() * (size // 32 + 1)
+    return header + filler[: max(0, size - len(header))]
+
+
+def image_problem(image: bytes, model: str) -> str | None:
+    """Why the STB will not flash `image`, or None."""
+    first = image.split(b"\n", 1)[0]
+    if not first.startswith(IMAGE_MAGIC + b" "):
+        return "镜像文件头无效，不是机顶盒固件。The image has no firmware header."
+    fields = dict(part.split("=", 1) for part in first.decode(errors="replace").split()[1:] if "=" in part)
+    if fields.get("model") != model:
+        return f"镜像是 {fields.get('model')} 型号的，本机是 {model}。The image is for model {fields.get('model')}, not {model}."
+    return None
 
 
 @dataclass
@@ -56,12 +88,16 @@ class SimulatedStb:
         interfaces: list[str] | None = None,
         port: int = 8080,
         instance: str | None = None,
+        address: str | None = None,
     ) -> None:
         self.device_id = device_id
         self.model = model
         self.firmware = firmware
         self.middleware = middleware
         self.interfaces = list(interfaces) if interfaces else ["127.0.0.1"]
+        # The address its A record names: each STB has its own on a LAN; many simulated on one loopback interface
+        # can each name another 127.0.0.x (the edge admits only so many devices per address).
+        self.address = address or self.interfaces[0]
         self.port = port
         self.instance = instance or f"stb-{device_id}"
         self.token: str | None = None  # issued by the edge at the first registration, kept for every later call
@@ -86,7 +122,7 @@ class SimulatedStb:
             port=self.port,
             properties=self.txt(),
             server=f"{host}.local.",
-            parsed_addresses=self.interfaces,
+            parsed_addresses=[self.address],
         )
         self._aiozc = AsyncZeroconf(interfaces=self.interfaces)
         try:
@@ -154,6 +190,62 @@ class SimulatedStb:
                     pass
         return stats
 
+    async def take_update(self, edge_url: str) -> str:
+        """Ask for firmware once and take it: `up_to_date`, `updated` (restarted with the new fw), `refused` (a bad
+        image: reported, old version kept) or `error` (the edge could not be asked; try again later)."""
+        base = edge_url.rstrip("/")
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(timeout=timeout, headers={"X-Device-Id": self.device_id}) as session:
+            try:
+                async with session.get(f"{base}/api/v1/stb/firmware",
+                                       params={"model": self.model, "fw": self.firmware}) as resp:
+                    if resp.status == 204:
+                        return "up_to_date"
+                    resp.raise_for_status()
+                    offer = await resp.json()
+                limit = min(int(offer["size"]), MAX_IMAGE_BYTES) + 1  # one byte more shows an image too long
+                image = b""
+                async with session.get(base + offer["url"]) as resp:
+                    resp.raise_for_status()
+                    async for chunk in resp.content.iter_chunked(64 * 1024):
+                        image += chunk
+                        if len(image) >= limit:
+                            break
+            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
+                log.warning("STB %s: could not get firmware from %s: %s", self.device_id, base, exc)
+                return "error"
+            problem = None
+            if len(image) != offer["size"] or hashlib.sha256(image).hexdigest() != offer["sha256"]:
+                problem = "镜像校验失败。The image does not match the SHA-256 and size the box gave."
+            problem = problem or image_problem(image, self.model)
+            await self._report(session, base, offer["version"], "refused" if problem else "installed", problem or "")
+        if problem:
+            log.warning("STB %s: firmware %s refused: %s", self.device_id, offer["version"], problem)
+            return "refused"
+        await self.restart(offer["version"])
+        return "updated"
+
+    async def restart(self, firmware: str) -> None:
+        """Reboot into `firmware`: a goodbye, then a new advert whose TXT carries the new fw."""
+        await self.goodbye()
+        self.firmware = firmware
+        await self.advertise()
+
+    async def _report(self, session: aiohttp.ClientSession, base: str, version: str, outcome: str,
+                      reason: str) -> None:
+        stats = ResidentStats()
+        if self.token is None:
+            await self._register(session, base, stats)
+        body = {"device_id": self.device_id, "model": self.model, "version": version, "outcome": outcome,
+                "reason": reason}
+        try:
+            async with session.post(f"{base}/api/v1/stb/firmware/result", json=body,
+                                    headers={"X-Device-Token": self.token or ""}) as resp:
+                if resp.status != 204:
+                    log.warning("STB %s: firmware report answered %d", self.device_id, resp.status)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("STB %s: could not report firmware %s: %s", self.device_id, version, exc)
+
     async def _poll_notices(self, session: aiohttp.ClientSession, base: str, stats: ResidentStats) -> None:
         stats.polls += 1
         try:
@@ -219,9 +311,20 @@ class SimulatedStb:
             log.warning("STB %s: could not send submission %s: %s", self.device_id, submission_id, exc)
 
 
+async def _take_updates(stb: SimulatedStb, edge_url: str, stop: asyncio.Event, every_s: float) -> None:
+    """Ask for firmware now and then, as an STB does after each boot and once a night."""
+    while not stop.is_set():
+        await stb.take_update(edge_url)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every_s * random.uniform(0.8, 1.2))
+        except TimeoutError:
+            pass
+
+
 async def _run(args: argparse.Namespace) -> None:
     stbs = [
-        SimulatedStb(f"{args.prefix}-{i + 1:02d}", interfaces=[args.interface]) for i in range(args.count)
+        SimulatedStb(f"{args.prefix}-{i + 1:02d}", args.model, args.fw, interfaces=[args.interface])
+        for i in range(args.count)
     ]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -231,9 +334,11 @@ async def _run(args: argparse.Namespace) -> None:
         await asyncio.gather(*(stb.advertise() for stb in stbs))
         print(f"{len(stbs)} simulated STBs advertising on {args.interface}; Ctrl-C stops them", flush=True)
         if args.edge:
-            await asyncio.gather(
-                *(stb.run_resident(args.edge, stop, feedback_every_s=args.feedback_every) for stb in stbs)
-            )
+            work: list[Coroutine[Any, Any, object]] = [
+                stb.run_resident(args.edge, stop, feedback_every_s=args.feedback_every) for stb in stbs]
+            if args.update_every > 0:
+                work += [_take_updates(stb, args.edge, stop, args.update_every) for stb in stbs]
+            await asyncio.gather(*work)
         await stop.wait()
     finally:
         await asyncio.gather(*(stb.goodbye() for stb in stbs), return_exceptions=True)
@@ -250,6 +355,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--feedback-every", type=float, default=60.0, help="seconds between feedbacks per STB"
     )
+    parser.add_argument("--model", default="VN-STB-100", help="the STBs' model (TXT model)")
+    parser.add_argument("--fw", default="1.0.0", help="the firmware version they start on (TXT fw)")
+    parser.add_argument("--update-every", type=float, default=0.0,
+                        help="seconds between asking the edge for firmware (0: never)")
     args = parser.parse_args(argv)
     if not 1 <= args.count <= 200:
         print("--count must be between 1 and 200", file=sys.stderr)

@@ -29,6 +29,7 @@ from .streams import routes as streams_routes
 from .streams.lifecycle import streams_ctx
 from .tv.render import error_page as tv_error_page
 from .updates import routes as update_routes
+from .updates.stb_firmware import stb_firmware_ctx
 from .updates.taker import updates_ctx
 from .usage.lifecycle import usage_ctx
 from .usb.lifecycle import usb_watcher_ctx
@@ -129,6 +130,7 @@ def create_app(config: EdgeConfig) -> web.Application:
     app.cleanup_ctx.append(streams_ctx)  # after the runtime and sync contexts it builds on
     app.add_routes(update_routes.routes)
     app.cleanup_ctx.append(updates_ctx)  # release offers: checked and downloaded here, installed by the supervisor
+    app.cleanup_ctx.append(stb_firmware_ctx)  # set-top boxes' releases: cached once, offered on the LAN
     app.cleanup_ctx.append(usage_ctx)  # counts the TV pages' views and the streams' viewers: after both
     tv.setup(app)
     app.add_routes(staff_pairing.routes)  # before the /staff sub-app, which would answer "/staff" with a 404

@@ -10,6 +10,7 @@ from edge.feeds.positions import down_applied, up_backlog
 from edge.residents.outbox import queue_depth
 from edge.sync import health as sync_health
 from edge.updates.state import load_state as load_update_state
+from edge.updates.stb_status import read_results, stb_versions
 from edge.updates.version import running_version
 from protocol.envelope import seal
 
@@ -70,6 +71,8 @@ async def status_body(rt: EdgeRuntime) -> dict[str, Any]:
         "streams": {"viewers": rt.streams.viewers.counts() if rt.streams else {}},
         "usb": usb_status(rt.config.data_dir),
         "update": (await asyncio.to_thread(load_update_state, rt.config.data_dir)).public(VERSION),
+        # Set-top boxes per model: the `fw` each advertises, the release offered, how many run it (docs/updates.md).
+        "stb": await stb_versions(rt, await asyncio.to_thread(read_results, rt.config.data_dir)),
     }
 
 

@@ -32,6 +32,14 @@ class Offer:
     trust_version: int | None
 
 
+_COLUMNS = "id, signed, sha256, size, outcome, reason, trust_version"
+
+
+def _offers(rows: list[aiosqlite.Row]) -> list[Offer]:
+    return [Offer(r["id"], r["signed"], r["sha256"], r["size"], r["outcome"], r["reason"], r["trust_version"])
+            for r in rows]
+
+
 async def apply_release_op(conn: aiosqlite.Connection, op: dict[str, Any]) -> None:
     """A `release` put or delete from the down feed, inside the batch's transaction."""
     if op["op"] == "delete":
@@ -58,25 +66,35 @@ async def insert_offer(conn: aiosqlite.Connection, offer_id: str, signed: bytes,
     )
 
 
-async def undecided(db: Database, trust_version: int) -> list[Offer]:
+async def undecided(db: Database, trust_version: int, for_stbs: bool = False) -> list[Offer]:
     """Offers not decided yet, and those refused for an unknown key under an older trust document (a release key
-    the box has not heard of yet may be listed in the next one)."""
+    the box has not heard of yet may be listed in the next one). The box's own (`edge-…`) by default; with
+    `for_stbs` the set-top boxes' (`stb.MODEL-…`), which edge/updates/stb_firmware.py caches for the LAN."""
     rows = await db.fetchall(
-        "SELECT id, signed, sha256, size, outcome, reason, trust_version FROM release_offers"
-        " WHERE outcome IS NULL OR (outcome = 'unknown_key' AND trust_version < ?) ORDER BY received_at",
-        (trust_version,))
-    return [Offer(r["id"], r["signed"], r["sha256"], r["size"], r["outcome"], r["reason"], r["trust_version"])
-            for r in rows]
+        f"SELECT {_COLUMNS} FROM release_offers"
+        " WHERE (outcome IS NULL OR (outcome = 'unknown_key' AND trust_version < ?))"
+        " AND (substr(id, 1, 4) = 'stb.') = ? ORDER BY received_at",
+        (trust_version, for_stbs))
+    return _offers(rows)
 
 
 async def decide(db: Database, offer_id: str, outcome: str, reason: str | None, trust_version: int) -> None:
-    """`taken`, or the refusal's code (`expired`, `wrong_target`, `downgrade`, `unknown_key`, ...) with why."""
+    """`taken` (the box's own), `cached` (a set-top box's, kept for the LAN), or the refusal's code (`expired`,
+    `wrong_target`, `downgrade`, `unknown_key`, ...) with why."""
     async with db.write() as conn:
         await conn.execute("UPDATE release_offers SET outcome = ?, reason = ?, trust_version = ? WHERE id = ?",
                            (outcome, reason, trust_version, offer_id))
 
 
 async def refusals(db: Database, limit: int = 20) -> list[dict[str, Any]]:
-    rows = await db.fetchall("SELECT id, outcome, reason FROM release_offers WHERE outcome NOT IN ('taken')"
-                             " ORDER BY received_at DESC LIMIT ?", (limit,))
+    rows = await db.fetchall("SELECT id, outcome, reason FROM release_offers"
+                             " WHERE outcome NOT IN ('taken', 'cached') ORDER BY received_at DESC LIMIT ?", (limit,))
     return [{"id": r["id"], "code": r["outcome"], "reason": r["reason"]} for r in rows]
+
+
+async def cached_for_stbs(db: Database) -> list[Offer]:
+    """Set-top-box releases whose artifact is in the content store, ready to offer on the LAN."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM release_offers"
+        " WHERE outcome = 'cached' AND substr(id, 1, 4) = 'stb.' ORDER BY received_at")
+    return _offers(rows)
