@@ -8,6 +8,7 @@ form POST is refused with nothing changed. A duplicate merged on the page gets t
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 
 from selenium import webdriver
@@ -199,3 +200,34 @@ async def test_a_duplicate_merged_on_the_page_gets_the_answer_given_on_the_page_
                 if op["body"]["submission_id"] == sub_id] == ["已派人更换灯泡，今晚恢复照明。"]
         labels = [op["body"]["label"] for op in ops_of_kind(ops, "case_status") if op["id"] == sub_id]
         assert labels[-1] == "已答复"
+
+
+async def _page_session(kit: HubKit, user: str) -> str:
+    """Log in through the page's form (the client keeps the session cookie); returns the page's CSRF token."""
+    resp = await kit.client.post("/admin/login", data={"user": user, "password": PASSWORD})
+    assert resp.status == 200, await resp.text()
+    page = await kit.client.get("/admin/cases")
+    match = re.search(r'name="csrf-token" content="([^"]+)"', await page.text())
+    assert match
+    return match.group(1)
+
+
+async def test_a_refused_form_shows_the_hubs_sentence_on_the_case_page_and_changes_nothing(kit: HubKit) -> None:
+    world = await case_world(kit)
+    case = await world.case_of(await world.submit("incident", {"category": "道路照明", "text": WORDS}))
+    csrf = await _page_session(kit, "east-disp")
+
+    resp = await kit.client.post(f"/admin/cases/{case['id']}/merge", data={"csrf": csrf, "into": case["id"]})
+    assert resp.status == 422
+    page = await resp.text()
+    assert "不能把工单合并到它自己" in page and WORDS in page  # the case again, with the sentence
+    resp = await kit.client.post(f"/admin/cases/{case['id']}/assign", data={"csrf": "forged", "unit": "east-mz"})
+    assert resp.status == 403 and (await resp.json())["error"] == "csrf"
+    resp = await kit.client.get("/admin/cases?state=lost")
+    assert resp.status == 400 and "lost" in await resp.text()
+    assert await world.read(case["id"]) == case
+
+    resp = await kit.client.post(f"/admin/cases/{case['id']}/assign", data={"csrf": csrf, "unit": "east-mz"},
+                                 allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == f"/admin/cases/{case['id']}?done=assign"
+    assert (await world.read(case["id"]))["unit"] == "east-mz"
