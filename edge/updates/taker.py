@@ -79,6 +79,8 @@ async def _refuse(rt: EdgeRuntime, st: UpdateState, offer: Offer, exc: ProtocolE
     if offer.id.startswith("stb."):
         return  # a set-top box's release travels the same feed: not this box's update, so not its update state
     st.state, st.last_error = "failed", f"{offer.id} refused: {exc.detail}"
+    # Named, so that the hub's rollout counts this box as failed for that release, with the reason (hub/rollouts.py).
+    st.target_version = offer.id.removeprefix("edge-")
     await asyncio.to_thread(save_state, rt.config.data_dir, st)
 
 
