@@ -128,6 +128,8 @@ def build_deb(out_dir: Path, work: Path) -> Path:
         path = venv / "bin" / script
         path.write_text(f"#!{PREFIX}/bin/python\nimport sys\n\nfrom {module} import main\n\nsys.exit(main())\n")
         path.chmod(0o755)
+    (stage / "usr" / "bin").mkdir(parents=True)
+    (stage / "usr" / "bin" / "village-edge").symlink_to(PREFIX / "bin" / "village-edge")  # the technician's PATH
     for source, target in PLACES.items():
         (stage / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / "deploy" / source, stage / target)

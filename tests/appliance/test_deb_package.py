@@ -52,6 +52,7 @@ def test_make_deb_names_the_package_by_version_and_architecture_and_lists_its_pa
     contents = subprocess.run(["dpkg-deb", "--contents", str(deb)], check=True, capture_output=True,
                               text=True).stdout
     for path in ("./opt/villagenet/.venv/bin/village-edge", "./usr/lib/sysusers.d/villagenet.conf",
+                 "./usr/bin/village-edge -> /opt/villagenet/.venv/bin/village-edge",
                  "./usr/lib/udev/rules.d/90-villagenet-usb.rules", f"./{CONFIG}",
                  *(f"./usr/lib/systemd/system/{unit}" for unit in UNITS)):
         assert re.search(rf" {re.escape(path)}$", contents, re.M), f"{path} missing from the package"
