@@ -151,3 +151,29 @@ async def test_a_rollout_with_bad_input_is_refused_with_a_reason_and_nothing_is_
             "bad_release", "canary_outside_scope", "empty_scope") else 404 if code == "unknown_release" else 400)
         assert refused["error"] == code, (body, refused)
     assert (await _call(kit, zhang, "GET", "/api/v1/rollouts"))["rollouts"] == []
+
+
+async def test_a_set_top_box_release_counts_a_village_once_all_its_stbs_of_the_model_advertise_it(
+        kit: HubKit) -> None:
+    release = keep_release(kit.data_dir, "3.1", target="stb:HG680")
+    zhang, li = await _as(kit, "zhang"), await _as(kit, "li")
+    made = await _call(kit, zhang, "POST", "/api/v1/rollouts", {"release": release, "waves": "v1,v2,100%"}, 201)
+    await _call(kit, li, "POST", f"/api/v1/rollouts/{made['id']}/approve")
+    store = kit.hub.store
+
+    async def stbs_report(village: str, updated: int, failed: int = 0) -> None:
+        doc = {"version": "0.1.0", "stb": {"HG680": {"count": 3, "versions": {}, "target_version": "3.1",
+                                                     "updated": updated, "failed": failed,
+                                                     "last_error": "image is for model ZXV10" if failed else None}}}
+        async with store.transaction() as tx:
+            await tx.record_status(village, True, None, 5, doc, {"version": "0.1.0"})
+
+    await stbs_report("v1", 3)
+    await stbs_report("v2", 2)
+    await advance(store, kit.hub.down)
+    assert await _waves(kit, li, made["id"]) == [("running", 1, 0), ("waiting", 0, 0)], "v2 has one STB to go"
+    await stbs_report("v2", 2, failed=1)
+    await advance(store, kit.hub.down)
+    paused = await _call(kit, li, "GET", f"/api/v1/rollouts/{made['id']}")
+    assert paused["state"] == "paused" and paused["waves"][0]["failures"] == [
+        {"village": "v2", "reason": "image is for model ZXV10"}]
