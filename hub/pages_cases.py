@@ -9,7 +9,7 @@ page cannot allow what the API refuses; a refusal comes back as a sentence on th
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -132,19 +132,17 @@ async def _sections(store: HubStore, actor: Actor) -> list[tuple[str, list[Case]
     sections: list[tuple[str, list[Case]]] = []
     mine = CaseFilter(within=actor.scope, limit=SECTION_ROWS)
     if "dispatcher" in actor.roles:
-        sections.append(("dispatch", await store.list_cases(_with(mine, state="new"))))
-        late = await store.list_cases(_with(mine, overdue=True))
-        sections.append(("overdue", [c for c in late if c.state in OPEN_STATES]))
+        sections.append(("dispatch", await store.list_cases(replace(mine, state="new"))))
+        late: list[Case] = []
+        for state in OPEN_STATES:  # the overdue mark stays on a case once answered or closed: leave those out
+            late += await store.list_cases(replace(mine, state=state, overdue=True))
+        sections.append(("overdue", sorted(late, key=lambda c: -c.n)[:SECTION_ROWS]))
     if "handler" in actor.roles:
-        sections.append(("to_accept", await store.list_cases(_with(mine, state="assigned"))))
-        sections.append(("to_answer", await store.list_cases(_with(mine, state="in_progress"))))
+        sections.append(("to_accept", await store.list_cases(replace(mine, state="assigned"))))
+        sections.append(("to_answer", await store.list_cases(replace(mine, state="in_progress"))))
     if "viewer" in actor.roles or ("dispatcher" in actor.roles and actor.scope == "city"):
-        sections.append(("recent", await store.list_cases(_with(mine, limit=50))))
+        sections.append(("recent", await store.list_cases(replace(mine, limit=50))))
     return sections
-
-
-def _with(f: CaseFilter, **changes: Any) -> CaseFilter:
-    return CaseFilter(**{**f.__dict__, **changes})
 
 
 async def _choices(store: HubStore, actor: Actor) -> dict[str, Any]:
@@ -217,6 +215,12 @@ async def _merge_targets(store: HubStore, actor: Actor, case: Case) -> list[Case
     return await _rows(store, found[:MERGE_CHOICES])
 
 
+async def _who_names(store: HubStore) -> dict[str, str]:
+    """Who acted, by name: officials, and `village:ID` (what a village's box sent) as the village's name."""
+    places = await store.place_names()
+    return {**{k: v for k, v in places.items() if k.startswith("village:")}, **await store.official_names()}
+
+
 async def _case_page(request: web.Request, actor: Actor, refusal: str = "", status: int = 200) -> web.Response:
     store = request.app[HUB].store
     case_id = require_uuid(request.match_info["id"], "the case id")
@@ -234,7 +238,8 @@ async def _case_page(request: web.Request, actor: Actor, refusal: str = "", stat
     return await render_page(
         request, actor, "cases_one.html", "cases", status=status, row=(await _rows(store, [case]))[0],
         words=sub.body.get("text") if sub and isinstance(sub.body.get("text"), str) else case.text,
-        choices=choices, history=await store.case_history(case.id), names=await store.official_names(),
+        choices=choices, history=await store.case_history(case.id),
+        names=await _who_names(store),
         root=(await _rows(store, [root]))[0] if root else None,
         duplicates=await _rows(store, await store.duplicates_of(case.id)), may=may,
         units=(await _choices(store, actor))["units"] if may.assign else [],

@@ -12,7 +12,9 @@ import re
 import uuid
 
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -45,6 +47,15 @@ def _log_in(driver: webdriver.Chrome, base: str, user: str) -> None:
 
 def _listed(driver: webdriver.Chrome) -> set[str]:
     return {str(r.get_attribute("data-id")) for r in driver.find_elements(By.CSS_SELECTOR, "tr.case")}
+
+
+def _tab_to(driver: webdriver.Chrome, element_id: str, presses: int = 80) -> None:
+    """Move the focus with the Tab key alone until it reaches the element: the page works without a mouse."""
+    for _ in range(presses):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        if driver.switch_to.active_element.get_attribute("id") == element_id:
+            return
+    raise AssertionError(f"#{element_id} cannot be reached with the Tab key")
 
 
 def _no_overflow(driver: webdriver.Chrome) -> int:
@@ -180,8 +191,13 @@ async def test_a_duplicate_merged_on_the_page_gets_the_answer_given_on_the_page_
             _log_in(driver, base, "east-disp")
             driver.get(f"{base}/admin/cases/{second['id']}")
             _wait(driver, "#resident-words", "路灯坏了")
-            Select(driver.find_element(By.ID, "merge-into")).select_by_value(first["id"])
-            driver.find_element(By.ID, "merge-button").click()
+            # By keyboard alone: Tab to the merge list, pick the first case offered, Tab to the button, Enter.
+            _tab_to(driver, "merge-into")
+            ActionChains(driver).send_keys(Keys.ARROW_DOWN).perform()
+            assert Select(driver.find_element(By.ID, "merge-into")).first_selected_option.get_attribute(
+                "value") == first["id"]
+            _tab_to(driver, "merge-button")
+            ActionChains(driver).send_keys(Keys.ENTER).perform()
             _wait(driver, "#done", "已合并")
             assert "已办结" in driver.find_element(By.ID, "case-state").text
             driver.find_element(By.ID, "merged-into").click()
