@@ -6,6 +6,7 @@ A real hub app (in-process) serves the new artifact and its chunk index through 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import zipfile
 from collections.abc import AsyncIterator
@@ -20,7 +21,7 @@ from edge.content.store import ContentStore
 from edge.schema import SCHEMA
 from edge.updates.delta_fetch import fetch_artifact, fetch_reusing, running_artifact
 from edge.updates.slots import install_wheel
-from hub.content_index import CONTENT_INDEXES
+from hub.content_index import CONTENT_INDEXES, ContentIndexes
 from protocol.content_chunks import INDEX_ENTRY_BYTES
 from protocol.database import Database
 from protocol.release_artifact import build_artifact, source_root
@@ -133,6 +134,20 @@ async def test_a_line_cut_in_the_middle_resumes_from_the_chunks_already_fetched(
     # About 700 KB of chunks are missing and no connection carries more than 100 KB: only resuming gets there.
     assert cut_line.stats.cuts >= 5
     assert cut_line.stats.down_bytes < 0.8 * len(release), "each try fetched everything again"
+
+
+async def test_the_hub_cuts_a_blob_once_however_many_boxes_ask_at_once_and_keeps_the_index(
+        kit: HubKit) -> None:
+    sha = await _upload(kit, _patch_release())
+    answers = await asyncio.gather(*(kit.client.get(f"/content/{sha}/index") for _ in range(20)))
+    assert [a.status for a in answers] == [200] * 20
+    assert len({await a.read() for a in answers}) == 1
+    assert kit.client.app[CONTENT_INDEXES].cut == 1
+    kept = ContentIndexes(kit.data_dir / "content_index")  # as after a restart of the hub
+    blob = kit.hub.blobs.path_for(sha)
+    assert await kept.index_of(blob, sha, blob.stat().st_size) == await answers[0].read()
+    assert kept.cut == 0
+    assert (await kit.client.get("/content/" + "0" * 64 + "/index")).status == 404
 
 
 def _files() -> dict[str, Path]:
