@@ -35,6 +35,7 @@ from .usage.lifecycle import usage_ctx
 from .usb.lifecycle import usb_watcher_ctx
 from .web import openapi
 from .web.errors import ERROR_PAGES, ErrorPages, error_middleware
+from .web.staff_tls import STAFF_TLS, StaffTls
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ CONFIG = web.AppKey("config", EdgeConfig)
 def create_app(config: EdgeConfig) -> web.Application:
     app = web.Application(middlewares=[error_middleware])
     app[CONFIG] = config
+    app[STAFF_TLS] = StaffTls()  # the staff page's HTTPS port, opened by the server (edge/web/staff_tls.py)
     app[ERROR_PAGES] = ErrorPages()  # refusals on these pages are shown as pages, elsewhere as JSON
     app[ERROR_PAGES].register("/tv", tv_error_page)
     app[ERROR_PAGES].register("/staff", staff_error_page)

@@ -21,6 +21,14 @@ def _ip_address(text: str) -> None:
         raise ValueError(f"must be an IP address such as 192.168.1.2, not {text!r}") from None
 
 
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class EdgeConfig(ServesOnListen):
     data_dir: Path
@@ -89,6 +97,20 @@ class EdgeConfig(ServesOnListen):
     update_hook_timeout_s: float = setting(60.0, "how long one update hook may run before it counts as failed",
                                            greater_than=0)
     update_hooks_dir: str | None = setting(None, "folder of the site's own update hooks (unset: DATA/hooks)")
+    staff_tls_listen: str | None = setting(None, "HOST:PORT of the staff page over HTTPS, with the certificate the"
+                                           " hub's city CA issues to the box at enrollment; once it exists, the"
+                                           " plain-HTTP staff page redirects there (unset: no HTTPS port)",
+                                           check=parse_listen)
+
+    @property
+    def staff_tls_addresses(self) -> list[str]:
+        """The box's LAN addresses its staff-page certificate names: `lan`, and the HTTPS listen address."""
+        found = [self.lan] if self.lan else []
+        if self.staff_tls_listen:
+            host = parse_listen(self.staff_tls_listen)[0]
+            if _is_address(host) and not ipaddress.ip_address(host).is_unspecified and host not in found:
+                found.append(host)
+        return found
 
 
 SETTINGS = SettingsTable("village-edge", EdgeConfig)

@@ -144,16 +144,20 @@ def _staff_add(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from .app import create_app  # the web app is only needed here
+    from .city_ca import server_context
 
     args.data.mkdir(parents=True, exist_ok=True)
     config = HubConfig.load(args.data, args.config, overrides_from="the command line", listen=args.listen)
     host, port = config.listen_host_port
     load_hub_keys(args.data)  # a clear "run init first" before anything starts
+    # TLS (docs/security.md): the city CA and the server certificate are made here when missing.
+    tls = server_context(args.data, config.tls_name_list) if config.tls else None
     app = create_app(config)
-    logging.getLogger(__name__).info("hub serving %s on http://%s:%d/", args.data, host, port)
+    logging.getLogger(__name__).info("hub serving %s on %s://%s:%d/", args.data, "https" if tls else "http", host,
+                                     port)
     # run_app turns SIGINT and SIGTERM into a clean shutdown (cleanup contexts run, the database closes).
     web.run_app(app, host=host, port=port, print=None, access_log_class=_PathOnlyAccessLog,
-                handler_cancellation=True, shutdown_timeout=2.0)
+                handler_cancellation=True, shutdown_timeout=2.0, ssl_context=tls)
     return EXIT_OK
 
 

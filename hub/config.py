@@ -15,6 +15,11 @@ from protocol.settings import ConfigError, ServesOnListen, SettingsTable, parse_
 __all__ = ["SETTINGS", "ConfigError", "HubConfig"]
 
 
+def _names_list(text: str) -> None:
+    if not [n for n in text.split(",") if n.strip()]:
+        raise ValueError("must name at least one host name or IP address")
+
+
 @dataclass(frozen=True)
 class HubConfig(ServesOnListen):
     data_dir: Path
@@ -31,12 +36,20 @@ class HubConfig(ServesOnListen):
     down_batch_max_bytes: int = setting(256 * 1024, "largest down batch the hub sends, in bytes", greater_than=0)
     max_blob_bytes: int = setting(2 * 1024**3, "largest blob accepted by POST /api/v1/blobs, in bytes",
                                   greater_than=0)
+    tls: bool = setting(False, "serve HTTPS with the hub's own city CA (DATA/tls/, made at first start; docs/security.md,"
+                        " TLS); off: plain HTTP, for tests and the demo")
+    tls_names: str = setting("localhost,127.0.0.1", "comma list of the DNS names and IP addresses in the hub's"
+                             " server certificate: every host name the bundles' hub URLs use", check=_names_list)
 
     @classmethod
     def load(cls, data_dir: Path, config_file: Path | None = None, *, overrides_from: str = "overrides",
              **overrides: Any) -> HubConfig:
         """Defaults, then `config_file` (else DATA/config.toml when present), then `overrides` (None is skipped)."""
         return SETTINGS.load(data_dir, config_file, overrides_from=overrides_from, **overrides)
+
+    @property
+    def tls_name_list(self) -> list[str]:
+        return [n.strip() for n in self.tls_names.split(",") if n.strip()]
 
     @property
     def db_path(self) -> Path:

@@ -58,8 +58,10 @@ def _object(*required: str, **properties: Schema) -> Schema:
 SYNC = [
     Op("GET", "/api/v1/trust", "the signed trust document (msgpack)", {200: "the document"}, produces=BYTES),
     Op("POST", "/api/v1/enroll", "a provisioned edge enrolls with its bundle's token",
-       {200: "enrolled", 400: "bad input", 401: "bad token", 404: "unknown village", 409: "already enrolled"},
-       body=_object("village_id", "token", "public_key", village_id=TEXT, token=TEXT, public_key=TEXT)),
+       {200: "enrolled (with the staff page's certificate for a csr, when the hub has a city CA)",
+        400: "bad input", 401: "bad token", 403: "bundle revoked, superseded or expired", 404: "unknown village",
+        409: "already enrolled"},
+       body=_object("village_id", "token", "public_key", village_id=TEXT, token=TEXT, public_key=TEXT, csr=TEXT)),
     Op("GET", "/api/v1/sync/{village}/down", "the next signed down batch (long poll with ?wait=)", SIGNED,
        query={"after": {"type": "integer"}, "max_bytes": {"type": "integer"},
               "wait": {"type": "number", "minimum": 0, "maximum": 1}, "enc": TEXT},

@@ -18,6 +18,7 @@ from provisioning.bundle import DEFAULT_LIFETIME_S, STICK_PATH, make_bundle
 from provisioning.output import write_bundle
 
 from . import enroll_bundles
+from .city_ca import ROOT_CRT, TLS_DIR, root_ca_pem
 from .diag_key import diag_public_key
 from .errors import HubError
 from .keys_store import load_hub_keys
@@ -44,6 +45,8 @@ def _make(args: argparse.Namespace) -> int:
     lifetime_s = int(args.days * 24 * 3600)
     try:
         keys = load_hub_keys(hub_data)
+        # A bundle for an https hub pins the hub's city CA: the box trusts no other certificate for it.
+        hub_ca = root_ca_pem(hub_data) if args.hub_url.lower().startswith("https://") else None
         issued = issue_bundle(hub_data, args.village, lifetime_s, _who(args.by))
     except HubError as exc:
         print(f"cannot make a bundle: {exc}", file=sys.stderr)
@@ -60,11 +63,14 @@ def _make(args: argparse.Namespace) -> int:
         move=args.move,
         diag_key=diag_public_key(hub_data),
         bundle_id=issued.bundle_id,
+        hub_ca=hub_ca,
     )
     target = write_bundle(Path(args.out), data)
     village = issued.village
     print(f"bundle {issued.bundle_id} for {village.name} ({village.id}) written to {target}")
     print(f"hub root key fingerprint: {fingerprint(keys.root.public)}; valid for {args.days:g} days")
+    if hub_ca is not None:
+        print(f"the box will trust only the hub's city CA ({hub_data / TLS_DIR / ROOT_CRT}) for {args.hub_url}")
     print("next: put the stick into the village box; it applies the bundle and writes a receipt to "
           f"{'/'.join(STICK_PATH[:1])}/receipts/")
     return 0

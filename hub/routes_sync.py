@@ -22,6 +22,7 @@ from protocol.request_auth import HEADER
 from . import registry, up_feed
 from .auth import authenticate_edge
 from .blob_serving import blob_response
+from .box_certificates import box_csr, certificate_for_box
 from .edge_revocation import claimed_key, refuse_if_revoked
 from .models import Village
 from .services import HUB
@@ -55,11 +56,19 @@ async def trust(request: web.Request) -> web.Response:
 async def enroll(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     hub.refresh_keys()
-    village_id, token, key = registry.parse_enroll_request(await read_json(request, MAX_JSON))
+    body = await read_json(request, MAX_JSON)
+    village_id, token, key = registry.parse_enroll_request(body)
+    csr = box_csr(body)  # checked before anything is written: a bad one refuses the enrollment whole
     await refuse_if_revoked(hub.store, village_id, key)
     village = await registry.enroll(hub.store, village_id, token, key)
     trust_b64 = base64.urlsafe_b64encode(hub.keys.trust_raw).decode("ascii")
-    return web.json_response({"village_id": village.id, "trust": trust_b64, "node_id": village.node_id})
+    answer = {"village_id": village.id, "trust": trust_b64, "node_id": village.node_id}
+    if csr is not None:
+        # The staff page's certificate, when this hub has a city CA (docs/security.md, TLS); an older box sends none.
+        certificate = await asyncio.to_thread(certificate_for_box, hub.config.data_dir, csr, village.id)
+        if certificate is not None:
+            answer["certificate"] = certificate
+    return web.json_response(answer)
 
 
 @routes.get("/api/v1/sync/{village}/down")

@@ -8,10 +8,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from cryptography import x509
+
 from protocol import codec
 from protocol.codec import Limits
 from protocol.envelope import open_sealed, seal
-from protocol.errors import Expired, UnknownKey, WrongVillage
+from protocol.errors import DecodeError, Expired, UnknownKey, WrongVillage
 from protocol.keys import NodeKey
 from protocol.trust import TrustDocument, open_trust
 
@@ -36,6 +38,7 @@ class Bundle:
     move: bool
     diag_key: bytes | None = None  # the hub's X25519 key that diagnostics archives are encrypted to
     bundle_id: str | None = None  # the hub's name for this bundle (`village-provision list`); older bundles lack it
+    hub_ca: bytes | None = None  # PEM of the hub's city root CA: for an https hub URL, the only CA the box trusts
 
 
 def make_bundle(
@@ -51,11 +54,14 @@ def make_bundle(
     now: int | None = None,
     diag_key: bytes | None = None,
     bundle_id: str | None = None,
+    hub_ca: bytes | None = None,
 ) -> bytes:
     issued = int(time.time()) if now is None else now
     extra: dict[str, object] = {"diag_key": diag_key} if diag_key is not None else {}
     if bundle_id is not None:
         extra["bundle_id"] = bundle_id
+    if hub_ca is not None:
+        extra["hub_ca"] = hub_ca
     return seal(
         root,
         PURPOSE,
@@ -73,6 +79,17 @@ def make_bundle(
             "move": move,
         },
     )
+
+
+def _hub_ca(pem: bytes) -> bytes:
+    try:
+        cert = x509.load_pem_x509_certificate(pem)
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except (ValueError, x509.ExtensionNotFound):
+        raise DecodeError("the bundle's hub_ca is not a CA certificate in PEM") from None
+    if not is_ca:
+        raise DecodeError("the bundle's hub_ca is not a CA certificate in PEM")
+    return pem
 
 
 def open_bundle(
@@ -104,6 +121,7 @@ def open_bundle(
         move=codec.field(b, "move", bool, what),
         diag_key=codec.field(b, "diag_key", bytes, what) if "diag_key" in b else None,
         bundle_id=codec.field(b, "bundle_id", str, what) if "bundle_id" in b else None,
+        hub_ca=_hub_ca(codec.field(b, "hub_ca", bytes, what)) if "hub_ca" in b else None,
     )
     if bundle.expires_at < current:
         raise Expired("bundle has expired; ask the city for a new one")

@@ -35,6 +35,7 @@ class ProvisionedState:
     provisioned_at: int
     enrolled: bool = False
     diag_key_b64: str = ""  # the hub's X25519 key for diagnostics; empty for bundles made before it existed
+    hub_ca_pem: str = ""  # the hub's city CA from the bundle: for an https hub, the only CA trusted (edge/sync/hub_tls.py)
 
     @property
     def root_key(self) -> bytes:
@@ -126,6 +127,7 @@ def apply_bundle(data_dir: Path, data: bytes, now: int | None = None) -> Provisi
         provisioned_at=int(time.time()) if now is None else now,
         enrolled=same_enrollment,
         diag_key_b64=base64.urlsafe_b64encode(bundle.diag_key).decode() if bundle.diag_key else "",
+        hub_ca_pem=bundle.hub_ca.decode("ascii") if bundle.hub_ca else "",
     )
     save_state(data_dir, state)
     return state

@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from ..runtime import RUNTIME
+from ..web.staff_tls import staff_tls_port
 from .front_door import IDLE_TIMEOUT_S, FrontDoor
 from .media import MediaAnswers
 
@@ -31,6 +33,8 @@ def _allow_many_connections() -> None:
 
 
 async def _close_after_answer(request: web.Request, response: web.StreamResponse) -> None:
+    if request.secure:
+        return  # the staff page's HTTPS port has no front door: its connections stay open for the next request
     # The front door handed this connection over for one request: closing after it sends the next request back
     # to the front door, so a TV's kept-alive connection is never stuck on the slower path for its media.
     response.force_close()
@@ -74,7 +78,9 @@ async def serve_until_stopped(app: web.Application, host: str, port: int, stop: 
         raise
     idle = asyncio.create_task(_close_idle(door), name="front-door-idle")
     try:
-        await stop.wait()
+        # The staff page's HTTPS port, beside this one, once the box has its certificate (edge/web/staff_tls.py).
+        async with staff_tls_port(app, app[RUNTIME].config, app_protocol):
+            await stop.wait()
     finally:
         idle.cancel()
         with contextlib.suppress(asyncio.CancelledError):

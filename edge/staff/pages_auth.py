@@ -22,9 +22,12 @@ def login_attempts() -> PerAddressLimit:
     return PerAddressLimit(LOGIN_CHECKS_PER_ADDRESS, 15 * 60.0)
 
 
-def _set_private_cookie(response: web.StreamResponse, name: str, value: str, max_age: int) -> None:
-    """HttpOnly and SameSite=Strict: page scripts cannot read it and other sites cannot make the browser send it."""
-    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Strict", path=PREFIX)
+def _set_private_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str,
+                        max_age: int) -> None:
+    """HttpOnly and SameSite=Strict: page scripts cannot read it and other sites cannot make the browser send it.
+    Secure when served over HTTPS, so the browser never sends it back over the plain port."""
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Strict", path=PREFIX,
+                        secure=request.secure)
 
 
 def _safe_next(value: str | None) -> str:
@@ -38,7 +41,7 @@ def _login_page(request: web.Request, error: str = "", status: int = 200, userna
     token = new_login_csrf()
     response = render(request, "login.html", status=status, login_csrf=token, error=error, username=username,
                       next=_safe_next(request.query.get("next")))
-    _set_private_cookie(response, LOGIN_CSRF_COOKIE, token, 3600)
+    _set_private_cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
     return response
 
 
@@ -60,7 +63,7 @@ async def login(request: web.Request) -> web.Response:
         return _login_page(request, refused.message, status=status, username=username[:64])
     token = await start_session(runtime(request).db, account.username)
     response = web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
-    _set_private_cookie(response, COOKIE, token, int(SESSION_S))
+    _set_private_cookie(request, response, COOKIE, token, int(SESSION_S))
     response.del_cookie(LOGIN_CSRF_COOKIE, path=PREFIX)
     raise response
 

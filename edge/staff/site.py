@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..errors import LoginRequired, Refused
+from ..web.staff_tls import to_https
 from . import pages_auth, pages_inbox, pages_meetings, pages_village
 from .sessions import COOKIE, csrf_matches, session_for
 from .web import LOGIN_CSRF_COOKIE, PREFIX, SESSION_KEY, Handler, render, runtime
@@ -58,7 +59,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 def create_staff_app() -> web.Application:
-    app = web.Application(middlewares=[guard])
+    app = web.Application(middlewares=[to_https, guard])  # HTTPS first: no password is read over plain HTTP
     app[pages_auth.LOGIN_ATTEMPTS] = pages_auth.login_attempts()
     app.add_routes(pages_auth.routes)
     app.add_routes(pages_inbox.routes)

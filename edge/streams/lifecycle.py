@@ -15,6 +15,7 @@ from aiohttp import web
 from edge.runtime import RUNTIME
 from edge.streams.service import StreamsService
 from edge.streams.uploader import run_uploads
+from edge.sync.hub_tls import HubSessions
 
 SWEEP_EVERY_S = 10.0
 
@@ -31,7 +32,7 @@ async def streams_ctx(app: web.Application) -> AsyncIterator[None]:
     service = StreamsService(rt.config, rt.db, rt.holder, rt.sync.hub_client)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=30)
     # One connection pool to the hub for every relay: many viewers never mean many connections on the line.
-    service.session = aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=16))
+    service.sessions = HubSessions(timeout, limit=16)
     rt.streams = service
     tasks = [asyncio.create_task(_sweeper(service), name="streams-sweeper"),
              asyncio.create_task(run_uploads(service), name="recording-uploads")]
@@ -43,5 +44,5 @@ async def streams_ctx(app: web.Application) -> AsyncIterator[None]:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await service.session.close()
+        await service.sessions.close()
         rt.streams = None

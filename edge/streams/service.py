@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from edge.box.state_holder import StateHolder
 from edge.config import EdgeConfig
 from edge.streams.viewers import ViewerTracker
 from edge.sync.hub_client import HubClient
+from edge.sync.hub_tls import HubSessions
 from protocol.database import Database
 from protocol.hls_playlist import MediaPlaylist
 from protocol.hls_relay import HlsRelay
@@ -50,7 +49,7 @@ class StreamsService:
         self.live: dict[str, LivePlaylist] = {}
         self.relays: dict[str, HlsRelay] = {}
         self.upload_wanted = asyncio.Event()
-        self.session: aiohttp.ClientSession | None = None
+        self.sessions: HubSessions | None = None  # set by the cleanup context; TLS pinned as the sync's is
         self.ingest_locks: dict[str, asyncio.Lock] = {}
         # meeting id -> the encoder's segment name -> (this box's seq, served name, duration)
         self.ingest_maps: dict[str, dict[str, tuple[int, str, float]]] = {}
@@ -71,13 +70,14 @@ class StreamsService:
     def relay_for(self, stream_id: str) -> HlsRelay | None:
         """The relay of a hub stream, made on first use; None when this box has no hub to relay from."""
         state = self.holder.current
-        if state is None or self.session is None:
+        if state is None or self.sessions is None:
             return None
         url = f"{state.hub_url}/streams/{stream_id}/index.m3u8"
+        session = self.sessions.session_for(state)
         relay = self.relays.get(stream_id)
-        if relay is None or relay.playlist_url != url:
+        if relay is None or relay.playlist_url != url or relay.session is not session:
             relay = HlsRelay(
-                self.session, url,
+                session, url,
                 playlist_ttl_s=self.config.stream_playlist_ttl_s,
                 window_s=self.config.stream_window_s,
                 max_segment_bytes=self.config.ingest_segment_max_bytes,

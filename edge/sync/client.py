@@ -15,7 +15,8 @@ from typing import Any
 
 import aiohttp
 
-from edge.box.provisioned import KEY_FILE
+from edge.box.provisioned import KEY_FILE, ProvisionedState
+from edge.box.staff_cert import make_csr, needs_certificate, save_certificate
 from edge.box.state_holder import StateHolder
 from edge.config import EdgeConfig
 from edge.content.store import BlobRefused, ContentStore
@@ -25,6 +26,7 @@ from edge.sync.down_receive import receive_down
 from edge.sync.health import SyncHealth
 from edge.sync.hub_client import HubClient, HubRefused
 from edge.sync.hub_clock import HubClock
+from edge.sync.hub_tls import HubSessions, certificate_refusal
 from edge.sync.line_budget import LineBudget
 from protocol.ack import open_ack
 from protocol.backoff import Backoff
@@ -35,6 +37,7 @@ from protocol.keys import NodeKey
 from protocol.trust import open_trust
 
 log = logging.getLogger(__name__)
+CERT_CHECK_S = 24 * 3600.0
 _EXPECTED = (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, HubRefused, BlobRefused, OSError)
 
 
@@ -53,7 +56,7 @@ class SyncClient:
         self.down_caught_up = asyncio.Event()  # records first: ordinary blobs wait for the down backlog
         self.trust_wanted = asyncio.Event()
         self._enrolled = asyncio.Event()
-        self._session: aiohttp.ClientSession | None = None
+        self._sessions: HubSessions | None = None  # made in run(): TLS pinned to the bundle's city CA
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -66,8 +69,8 @@ class SyncClient:
         # length makes us wait for bytes that never come).
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10,
                                         sock_read=self.config.request_timeout_s + self.config.longpoll_s)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            self._session = session
+        self._sessions = HubSessions(timeout)
+        try:
             await asyncio.gather(
                 self._loop("enroll", self._enroll_once, needs_enrollment=False),
                 self._loop("trust", self._refresh_trust_once),
@@ -75,6 +78,9 @@ class SyncClient:
                 self._loop("pull", self._pull_once),
                 self._loop("blobs", self._fetch_blobs_once),
             )
+        finally:
+            await self._sessions.close()
+            self._sessions = None
 
     def _client(self) -> HubClient:
         client = self.hub_client()
@@ -84,9 +90,9 @@ class SyncClient:
     def hub_client(self) -> HubClient | None:
         """A signed client to the hub on the sync's session and line budget; None before provisioning or run()."""
         state = self.holder.current
-        if state is None or self._session is None:
+        if state is None or self._sessions is None:
             return None
-        return HubClient(self._session, state.hub_url, self.holder.key, state.village_id, self.budget,
+        return HubClient(self._sessions.session_for(state), state.hub_url, self.holder.key, state.village_id, self.budget,
                          self.config.sync_compress)
 
     async def _loop(self, name: str, once: Callable[[], Awaitable[Any]], needs_enrollment: bool = True) -> None:
@@ -104,7 +110,9 @@ class SyncClient:
                 backoff.reset()
                 if idle:
                     await idle
-            except _EXPECTED as exc:
+            except _EXPECTED as caught:
+                state = self.holder.current
+                exc = (certificate_refusal(caught, state.hub_url) if state else None) or caught
                 await self._note_refusal(exc)
                 self.health.failed(name, exc)
                 delay = backoff.next_delay()
@@ -139,18 +147,35 @@ class SyncClient:
             await self._new_identity()  # a new bundle after a revocation: a new key, never the revoked one
             state = self.holder.current
             assert state is not None
+        wants_cert = self.config.staff_tls_listen is not None and await asyncio.to_thread(
+            needs_certificate, self.holder.data_dir, state.village_id)
         if not state.enrolled or (revoked is not None and state.enroll_token != revoked):
             self._enrolled.clear()
-            trust_raw = await self._client().enroll(state.enroll_token)
+            trust_raw = await self._enroll_with_csr(state, wants_cert)
             open_trust(trust_raw, state.root_key, min_version=self.holder.trust().version)
             self.holder.set_enrolled(trust_raw)
             if revoked is not None:
                 await health_store.clear_revoked(self.db)
                 self.health.key_revoked = False
             log.info("enrolled with the hub for village %s as %s", state.village_id, self.holder.key.node_id)
+        elif wants_cert:
+            # Enrolling again with the same key and token is answered as already done, with a new certificate.
+            await self._enroll_with_csr(state, True)
         self._enrolled.set()
         self.holder.changed.clear()
-        return self.holder.changed.wait()  # a new bundle may need a new enrollment
+        # A new bundle may need a new enrollment; once a day the staff page's certificate is looked at for renewal.
+        return self._wait_for(self.holder.changed, CERT_CHECK_S)
+
+    async def _enroll_with_csr(self, state: ProvisionedState, wants_cert: bool) -> bytes:
+        csr = (await asyncio.to_thread(make_csr, self.holder.data_dir, state.village_id,
+                                       self.config.staff_tls_addresses)) if wants_cert else None
+        answer = await self._client().enroll(state.enroll_token, csr)
+        if csr is not None and answer.certificate is not None:
+            await asyncio.to_thread(save_certificate, self.holder.data_dir, answer.certificate)
+            log.info("the hub's city CA issued this box's staff-page certificate")
+        elif csr is not None:
+            log.warning("the hub issued no staff-page certificate (it has no city CA: TLS is off there)")
+        return answer.trust_raw
 
     async def _new_identity(self) -> None:
         key = NodeKey.generate()
@@ -226,7 +251,7 @@ class SyncClient:
 
     async def _fetch_blobs_once(self) -> Any:
         state = self.holder.current
-        assert state is not None and self._session is not None
+        assert state is not None and self._sessions is not None
         for sha256, size in await self.content.urgent_missing():
             await self._fetch(state.hub_url, sha256, size)
         if not self.down_caught_up.is_set():
@@ -238,13 +263,14 @@ class SyncClient:
         return self._wait_for(self.blobs_wanted, 30.0)
 
     async def _fetch(self, hub_url: str, sha256: str, size: int) -> None:
-        assert self._session is not None
+        state = self.holder.current
+        assert self._sessions is not None and state is not None
         if size > self.config.blob_max_bytes:
             log.warning("blob %s of %d bytes is over the limit; not fetched", sha256, size)
             return
         self.health.phase = "blobs"
         try:
-            await self.content.fetch(self._session, hub_url, sha256, size, self.budget)
+            await self.content.fetch(self._sessions.session_for(state), hub_url, sha256, size, self.budget)
         except BlobRefused as exc:
             await self.content.record_failure(sha256, str(exc))
             raise

@@ -40,6 +40,12 @@ class HubRefused(Exception):
 
 
 @dataclass(frozen=True)
+class Enrolled:
+    trust_raw: bytes
+    certificate: str | None  # PEM chain for the staff page's HTTPS, when a CSR was sent and the hub has a CA
+
+
+@dataclass(frozen=True)
 class PushAnswer:
     have: int
     hash: bytes | None
@@ -141,16 +147,20 @@ class HubClient:
                                           64 * 1024, aiohttp.ClientTimeout(total=timeout_s))
         return self._json(data)
 
-    async def enroll(self, token: str) -> bytes:
-        """Register this box's key for its village; returns the hub's current trust document."""
+    async def enroll(self, token: str, csr: str | None = None) -> Enrolled:
+        """Register this box's key for its village; the hub answers its trust document and, for a CSR, the staff
+        page's certificate when it has a city CA (an older hub ignores the field)."""
         payload = {
             "village_id": self.village_id,
             "token": token,
             "public_key": base64.urlsafe_b64encode(self.key.public).decode(),
         }
+        if csr is not None:
+            payload["csr"] = csr
         async with self.session.post(f"{self.base_url}/api/v1/enroll", json=payload) as resp:
             answer = self._json(await self._answer(resp))
-        return _b64(answer.get("trust"), "trust")
+        certificate = answer.get("certificate")
+        return Enrolled(_b64(answer.get("trust"), "trust"), certificate if isinstance(certificate, str) else None)
 
     async def trust(self) -> bytes:
         """The hub's current trust document (the caller verifies it against the pinned root)."""

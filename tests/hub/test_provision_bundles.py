@@ -27,7 +27,7 @@ async def make(kit: HubKit, out: Path, *extra: str) -> Bundle:
     code, stdout, stderr = await cli("make", "--hub-data", str(kit.data_dir), "--village", "v1",
                                      "--hub-url", "http://127.0.0.1:8700", "--out", str(out), *extra)
     assert code == 0, stderr
-    bundle = open_bundle(out.read_bytes(), pinned_root=kit.hub.keys.root.public)
+    bundle = open_bundle(await asyncio.to_thread(out.read_bytes), pinned_root=kit.hub.keys.root.public)
     assert bundle.bundle_id is not None and f"bundle {bundle.bundle_id} " in stdout
     return bundle
 
