@@ -31,7 +31,7 @@ ACTIONS = ("approve", "pause", "resume", "abort")
 def add_rollout_commands(sub: Subcommands, parser_class: type[argparse.ArgumentParser]) -> None:
     rollout = sub.add_parser("rollout", help="send a release to the villages in waves (docs/updates.md)")
     rsub = rollout.add_subparsers(dest="rollout_command", required=True, parser_class=parser_class)
-    start = rsub.add_parser("start", help="a rollout of a release, waiting for a reviewer's approval")
+    start = rsub.add_parser("start", aliases=["create"], help="a rollout of a release, waiting for approval")
     start.add_argument("--release", required=True, help="a version of the edge (1.2.0) or a release id")
     start.add_argument("--scope", default="city", help="city, town:ID, village:ID or several, comma-separated")
     start.add_argument("--waves", default=rollouts.DEFAULT_WAVES,
@@ -46,7 +46,7 @@ def add_rollout_commands(sub: Subcommands, parser_class: type[argparse.ArgumentP
     for verb, text in verbs.items():
         parser = rsub.add_parser(verb, help=text)
         parser.add_argument("--id", type=int, required=verb != "show", dest="rollout_id")
-    for parser in rsub.choices.values():
+    for parser in {id(p): p for p in rsub.choices.values()}.values():  # `create` is `start` again, by alias
         parser.add_argument("--data", required=True, type=Path)
         parser.add_argument("--by", metavar="USER", help="the city administrator acting (default: the console)")
 
@@ -66,7 +66,7 @@ async def _run(args: argparse.Namespace) -> str:
     try:
         actor = await _actor(store, args.by)
         down = DownFeed(store)
-        if args.rollout_command == "start":
+        if args.rollout_command in ("start", "create"):
             trust = (await asyncio.to_thread(load_hub_keys, args.data)).trust
             made = await rollouts.create(store, args.data, trust, actor, {
                 "release": args.release, "scope": args.scope, "waves": args.waves,

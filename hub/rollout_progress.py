@@ -3,8 +3,9 @@
 A village counts as `committed` once its box runs the release (or newer): the box commits only after its health
 check, and says so by the version it serves. It counts as `failed` when its box reports the release rolled back,
 failed or refused (`update.target_version` is the release's, with `last_error` as the reason). A set-top-box release
-counts per village from the status's `stb` block: committed when every STB of the model runs it, failed when one
-refused it. Anything else is `pending` (not sent yet, downloading, or the box not heard from).
+counts per village from the status's `stb` block: committed when the box has cached it and every STB of the model
+it sees runs it (a village without such STBs has none left to update), failed when one refused it. Anything else
+is `pending` (not sent yet, downloading, or the box not heard from).
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def _stb_outcome(doc: dict[str, Any], model: str, version: str) -> tuple[str, st
     if block.get("failed") and block.get("target_version") == version:
         return "failed", str(block.get("last_error") or "refused by the set-top boxes")
     count, updated = block.get("count"), block.get("updated")
-    if block.get("target_version") == version and isinstance(count, int) and count > 0 and updated == count:
+    # The box holds the image; every STB of the model it sees runs it (none there: none left to update).
+    if block.get("target_version") == version and isinstance(count, int) and updated == count:
         return "committed", None
     return "pending", None
 

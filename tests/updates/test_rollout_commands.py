@@ -52,7 +52,7 @@ def test_a_rollout_at_the_console_waits_for_another_admin_and_a_bad_plan_or_own_
 
     bad = _hub("start", "--data", str(data), "--release", release, "--waves", "v1,50%", "--by", "zhang")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "100%" in bad.stderr, bad.stderr
-    made = run_command("village-hub", "rollout", "start", "--data", str(data), "--release", release,
+    made = run_command("village-hub", "rollout", "create", "--data", str(data), "--release", release,  # = start
                        "--waves", "v1,100%", "--by", "zhang")
     rollout_id = made.stdout.split("rollout ")[1].split()[0]
     own = _hub("approve", "--data", str(data), "--id", rollout_id, "--by", "zhang")

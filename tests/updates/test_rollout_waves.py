@@ -161,14 +161,14 @@ async def test_a_set_top_box_release_counts_a_village_once_all_its_stbs_of_the_m
     await _call(kit, li, "POST", f"/api/v1/rollouts/{made['id']}/approve")
     store = kit.hub.store
 
-    async def stbs_report(village: str, updated: int, failed: int = 0) -> None:
-        doc = {"version": "0.1.0", "stb": {"HG680": {"count": 3, "versions": {}, "target_version": "3.1",
+    async def stbs_report(village: str, updated: int, failed: int = 0, count: int = 3) -> None:
+        doc = {"version": "0.1.0", "stb": {"HG680": {"count": count, "versions": {}, "target_version": "3.1",
                                                      "updated": updated, "failed": failed,
                                                      "last_error": "image is for model ZXV10" if failed else None}}}
         async with store.transaction() as tx:
             await tx.record_status(village, True, None, 5, doc, {"version": "0.1.0"})
 
-    await stbs_report("v1", 3)
+    await stbs_report("v1", 0, count=0)  # no HG680 there: the image is cached and nothing is left to update
     await stbs_report("v2", 2)
     await advance(store, kit.hub.down)
     assert await _waves(kit, li, made["id"]) == [("running", 1, 0), ("waiting", 0, 0)], "v2 has one STB to go"
