@@ -12,9 +12,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import edge_submissions, streams_viewers, sync_outage, tv_alerts, update_delta, usb_stick_read
+from . import (
+    edge_submissions,
+    stats_year,
+    streams_viewers,
+    sync_outage,
+    tv_alerts,
+    update_delta,
+    usb_stick_read,
+)
 
-BENCHMARKS = [edge_submissions, usb_stick_read, streams_viewers, tv_alerts, sync_outage, update_delta]
+BENCHMARKS = [edge_submissions, usb_stick_read, streams_viewers, tv_alerts, sync_outage, update_delta, stats_year]
 
 
 def main() -> int:

@@ -217,6 +217,9 @@ CASES = [
     Op("GET", "/api/v1/stats.xlsx", "the same figures as a workbook, a sheet per table", ANSWERS,
        query={"scope": SCOPE, "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}},
        security=OFFICIAL, produces="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    Op("GET", "/api/v1/stats/dashboard", "the figures with headline changes, weekly trend and villages' map", ANSWERS,
+       query={"scope": SCOPE, "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}},
+       security=OFFICIAL),
     Op("GET", "/admin/audit", "the audit log page", PAGE, query={"since": TEXT}, security=(SESSION,), produces=HTML),
 ]
 

@@ -11,43 +11,35 @@ from typing import Any
 from aiohttp import web
 
 from .actors import require_role, require_scope
-from .errors import NotFound
 from .json_answers import json_answer
-from .online_share import fold_status_history
 from .scopes import parse_official_scope
 from .services import HUB
 from .session_auth import require_actor
-from .stats_cases import case_stats
+from .stats_answer import stats_answer
+from .stats_dashboard import dashboard_answer
 from .stats_export import XLSX_TYPE, stats_workbook
-from .stats_period import parse_period
-from .stats_usage import usage_stats
+from .stats_period import Period, parse_period
 from .status_poller import stale_after_s
 
 routes = web.RouteTableDef()
 STATS_ROLES = ("viewer", "dispatcher", "handler", "admin")
 
 
-async def _stats_answer(request: web.Request) -> dict[str, Any]:
-    """The figures the caller asked for, after checking their role and scope (the JSON and the workbook share it)."""
+async def asked_scope_and_period(request: web.Request) -> tuple[str, Period]:
+    """The scope and period the caller asked for, after checking their role and scope (every stats route)."""
     actor = require_actor(request)
     require_role(actor, *STATS_ROLES)
-    hub = request.app[HUB]
     q = request.query
     scope = parse_official_scope(q.get("scope") or actor.scope)
     period = parse_period(q.get("from"), q.get("to"))
-    await require_scope(hub.store, actor, [scope])
-    names = await hub.store.place_names()
-    if scope not in names:
-        raise NotFound(f"{scope} 不存在。There is no place {scope}.", "no_such_place")
-    await fold_status_history(hub.store, stale_after_s(hub.config))
-    usage = await usage_stats(hub.store, scope, period)
-    cases = await case_stats(hub.store, scope, period)
-    return {
-        "scope": scope, "scope_name": names[scope], "from": period.first.isoformat(), "to": period.last.isoformat(),
-        "cases": cases.cases, "usage": usage["usage"], "units": cases.units,
-        "towns": [{**t, "cases": cases.of_town(t["id"])} for t in usage["towns"]],
-        "villages": [{**v, "cases": cases.of_village(v["id"])} for v in usage["villages"]],
-    }
+    await require_scope(request.app[HUB].store, actor, [scope])
+    return scope, period
+
+
+async def _stats_answer(request: web.Request) -> dict[str, Any]:
+    hub = request.app[HUB]
+    scope, period = await asked_scope_and_period(request)
+    return await stats_answer(hub.store, scope, period, stale_after_s(hub.config))
 
 
 @routes.get("/api/v1/stats")
@@ -61,3 +53,11 @@ async def stats_xlsx(request: web.Request) -> web.Response:
     name = f"stats-{answer['scope'].replace(':', '-')}-{answer['from']}-{answer['to']}.xlsx"
     return web.Response(body=stats_workbook(answer), content_type=XLSX_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@routes.get("/api/v1/stats/dashboard")
+async def stats_dashboard(request: web.Request) -> web.Response:
+    """The dashboard's figures: the stats answer with headline changes, a weekly trend and the villages' map."""
+    hub = request.app[HUB]
+    scope, period = await asked_scope_and_period(request)
+    return json_answer(await dashboard_answer(hub.store, hub.config, scope, period))

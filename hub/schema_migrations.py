@@ -9,6 +9,7 @@ from __future__ import annotations
 import aiosqlite
 
 from .schema import SCHEMA, SCHEMA_VERSION
+from .store_stats_cases import REBUILD_CASE_TOTALS
 
 # v1 notices knew only draft, published and withdrawn (a CHECK constraint), and had no review columns. SQLite
 # cannot change a CHECK in place, so the table is rebuilt as its documented 12-step procedure does.
@@ -106,6 +107,26 @@ async def _key_submissions_by_village(conn: aiosqlite.Connection) -> None:
         await conn.execute("ALTER TABLE submissions ADD COLUMN household_id TEXT")
 
 
+async def _add_village_coordinates(conn: aiosqlite.Connection) -> None:
+    """Latitude and longitude (WGS-84 degrees, NULL when unknown) for the dashboard's map of the villages."""
+    have = await _columns(conn, "villages")
+    for column in ("latitude", "longitude"):
+        if column not in have:
+            await conn.execute(f"ALTER TABLE villages ADD COLUMN {column} REAL")
+
+
+async def _fill_case_totals(conn: aiosqlite.Connection) -> None:
+    """The cases' per-day totals are kept by triggers from the moment they exist; the cases held before that are
+    counted once, here, and a row in `rollups_built` says it was done."""
+    await conn.execute("CREATE TABLE IF NOT EXISTS rollups_built (name TEXT PRIMARY KEY, at REAL NOT NULL)")
+    async with conn.execute("SELECT 1 FROM rollups_built WHERE name = 'case_day_totals'") as cur:
+        if await cur.fetchone():
+            return
+    for statement in REBUILD_CASE_TOTALS:
+        await conn.execute(statement)
+    await conn.execute("INSERT INTO rollups_built (name, at) VALUES ('case_day_totals', unixepoch())")
+
+
 async def migrate(conn: aiosqlite.Connection) -> None:
     """Run inside an open write transaction."""
     if "in_review" not in await _table_sql(conn, "notices") or "author" not in await _columns(conn, "notices"):
@@ -113,4 +134,6 @@ async def migrate(conn: aiosqlite.Connection) -> None:
     await _key_submissions_by_village(conn)
     await _fill_notice_targets(conn)
     await conn.execute("CREATE INDEX IF NOT EXISTS notices_author ON notices(author, n)")
+    await _add_village_coordinates(conn)
+    await _fill_case_totals(conn)
     await conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -3,17 +3,17 @@ town and village (docs/statistics.md defines each figure).
 
 SQLite sums the period's cases per village and unit (hub/store_stats_cases.py); here those sums are added up per
 place and turned into rates, so the scope's, a town's, a village's and a unit's figures are the same counts over
-different sets of cases. The median hours to answer come from the answered cases' hours, read sorted.
+different sets of cases. The median hours to answer come from the answered cases' seconds per village and unit (hub/stats_median.py).
 """
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .case_models import STATE_NAMES
+from .stats_median import median_of_sorted
 from .stats_period import Period
 from .store import HubStore
 from .store_stats_cases import CASE_COUNTS, SCORES
@@ -76,14 +76,16 @@ def case_figures(t: dict[str, int], median_hours: float | None) -> dict[str, Any
     }
 
 
-async def _median_hours(store: HubStore, scope: str, start: float, end: float) -> dict[str, float]:
+async def _median_hours(store: HubStore, scope: str, period: Period) -> dict[str, float]:
     """The median hours to answer by place: 'scope' for all, and 'town:ID', 'village:ID', 'unit:ID'."""
-    hours: dict[str, list[float]] = {}
-    for town, village, unit, h in await store.hours_to_answer(scope, start, end):
+    groups: dict[str, list[list[int]]] = {}
+    for town, village, unit, held in await store.seconds_to_answer(scope, period):
+        held.sort()
         for place in ("scope", town and f"town:{town}", village and f"village:{village}", unit and f"unit:{unit}"):
             if place:
-                hours.setdefault(place, []).append(h)
-    return {place: statistics.median(sorted_hours) for place, sorted_hours in hours.items()}
+                groups.setdefault(place, []).append(held)
+    medians = {place: median_of_sorted(sorted_groups) for place, sorted_groups in groups.items()}
+    return {place: m / 3600 for place, m in medians.items() if m is not None}
 
 
 def _grouped(rows: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
@@ -97,9 +99,8 @@ def _grouped(rows: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, A
 async def case_stats(store: HubStore, scope: str, period: Period) -> CaseStats:
     """The cases received in `period` inside `scope`, as of now: the scope's figures, each unit's that held any,
     each town's and village's (`of_town` and `of_village` give zeros to a place without cases)."""
-    start, end = period.bounds()
-    rows = await store.case_counts(scope, start, end, store.clock())
-    medians = await _median_hours(store, scope, start, end)
+    rows = await store.case_counts(scope, period, store.clock())
+    medians = await _median_hours(store, scope, period)
     names = await store.place_names()
 
     def figures_of(kind: str) -> dict[str, dict[str, Any]]:

@@ -106,8 +106,35 @@ class UsageReads:
         )
         return [dict(r) for r in rows]
 
+    async def usage_by_day(self, scope: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        """Per day of the period: the sums over the scope's villages of the counts the weekly trend shows."""
+        condition, params = villages_in_scope_sql(scope)
+        rows = await self._db.fetchall(
+            "SELECT u.day AS day, sum(u.tvs_active) AS tvs_active, sum(u.households) AS households"
+            f" FROM usage_days u JOIN villages v ON v.id = u.village_id WHERE u.day BETWEEN ? AND ? AND {condition}"
+            " GROUP BY u.day",
+            [first_day, last_day, *params],
+        )
+        return [dict(r) for r in rows]
+
+    async def village_places(self, scope: str) -> list[dict[str, Any]]:
+        """The scope's villages with their town and coordinates (None when the registry has none)."""
+        condition, params = villages_in_scope_sql(scope)
+        rows = await self._db.fetchall(
+            "SELECT v.id AS id, v.name AS name, v.town_id AS town, t.name AS town_name, v.latitude AS latitude,"
+            f" v.longitude AS longitude FROM villages v JOIN towns t ON t.id = v.town_id WHERE {condition}"
+            " ORDER BY v.town_id, v.id",
+            params,
+        )
+        return [dict(r) for r in rows]
+
 
 class UsageTx(SqlTx):
+    async def set_village_coordinates(self, village_id: str, latitude: float | None, longitude: float | None) -> None:
+        """Where the village lies (WGS-84 degrees), for the dashboard's map; kept with the statistics that use it."""
+        await self._exec("UPDATE villages SET latitude = ?, longitude = ? WHERE id = ?",
+                         (latitude, longitude, village_id))
+
     async def insert_usage_day(self, village_id: str, day: str, counts: dict[str, int], body: str) -> bool:
         """Keep the day's record unless one is held already (a record is final once sent); True if new."""
         n = await self._exec(
