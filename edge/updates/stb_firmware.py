@@ -9,20 +9,17 @@ counts an STB updated only from that advert (edge/updates/stb_status.py), never 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import aiohttp
-from aiohttp import web
 
 from edge.content.store import BlobRefused
-from edge.runtime import RUNTIME, EdgeRuntime
+from edge.runtime import EdgeRuntime
 from protocol.errors import ProtocolError
 from protocol.releases import Release, open_release, parse_version
 
+from .offer_rounds import offer_rounds_ctx
 from .offers import cached_for_stbs, decide, undecided
 
 log = logging.getLogger(__name__)
@@ -109,22 +106,4 @@ def newest_for(releases: list[StbRelease], model: str, running: str | None) -> S
     return best
 
 
-async def _cache_forever(rt: EdgeRuntime) -> None:
-    wake = asyncio.Event()
-    await rt.db.on_insert("release_offers", wake.set)
-    while True:
-        try:
-            await cache_once(rt)
-        except Exception:
-            log.exception("set-top box releases could not be cached; trying again later")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), rt.config.update_check_s)
-        wake.clear()
-
-
-async def stb_firmware_ctx(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(_cache_forever(app[RUNTIME]), name="stb-firmware")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+stb_firmware_ctx = offer_rounds_ctx("stb-firmware", cache_once)

@@ -10,23 +10,21 @@ like any blob (resumable, verified by SHA-256) inside the `Download` state's hoo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
 from edge.content.store import BlobRefused
-from edge.runtime import RUNTIME, EdgeRuntime
+from edge.runtime import EdgeRuntime
 from protocol.atomic_file import sha256_of_file
 from protocol.errors import ProtocolError
 from protocol.releases import Release, check_fits, open_release, parse_version
 
 from .delta_fetch import fetch_artifact
 from .hooks import HookFailed, Hooks, RetryLater, box_hooks
+from .offer_rounds import offer_rounds_ctx
 from .offers import Offer, decide, undecided
 from .state import UpdateState, load_state, save_state
 from .version import running_version
@@ -140,23 +138,8 @@ async def _fetch(rt: EdgeRuntime, release: Release) -> Path:
     return path
 
 
-async def _take_forever(rt: EdgeRuntime) -> None:
-    wake = asyncio.Event()
-    await rt.db.on_insert("release_offers", wake.set)
-    hooks = box_hooks(rt.config)
-    while True:
-        try:
-            await take_once(rt, hooks)
-        except Exception:
-            log.exception("update taker failed; trying again later")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), rt.config.update_check_s)
-        wake.clear()
+async def _take_round(rt: EdgeRuntime) -> None:
+    await take_once(rt, box_hooks(rt.config))
 
 
-async def updates_ctx(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(_take_forever(app[RUNTIME]), name="updates")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+updates_ctx = offer_rounds_ctx("updates", _take_round)
