@@ -52,6 +52,7 @@ async def create_rollout(request: web.Request) -> web.Response:
     actor = require_actor(request)
     body = require_object(await read_json(request, MAX_JSON))
     hub = request.app[HUB]
+    hub.refresh_keys()  # a release key made by `release add` since the hub started is in a newer trust document
     made = await rollouts.create(hub.store, hub.config.data_dir, hub.keys.trust, actor, body)
     return json_answer(rollouts.rollout_json(made, await rollouts.view_waves(hub.store, made.id)), status=201)
 

@@ -6,6 +6,7 @@ an abort withdraws the offer; bad input changes nothing. (Real boxes taking real
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 from hub.actors import CLI
 from hub.officials import put_account
+from hub.release_keys import rotate_release_key
 from hub.rollouts import advance
 from tests.hub.kit import HubKit, start_hub
 
@@ -177,3 +179,10 @@ async def test_a_set_top_box_release_counts_a_village_once_all_its_stbs_of_the_m
     paused = await _call(kit, li, "GET", f"/api/v1/rollouts/{made['id']}")
     assert paused["state"] == "paused" and paused["waves"][0]["failures"] == [
         {"village": "v2", "reason": "image is for model ZXV10"}]
+
+
+async def test_a_release_signed_by_a_key_rotated_while_the_hub_runs_can_be_rolled_out(kit: HubKit) -> None:
+    await asyncio.to_thread(rotate_release_key, kit.data_dir)  # a new trust version, written by the CLI
+    release = keep_release(kit.data_dir, "9.6")
+    made = await _call(kit, await _as(kit, "zhang"), "POST", "/api/v1/rollouts", {"release": release}, 201)
+    assert made["version"] == "9.6"
