@@ -40,6 +40,7 @@ EXIT_OK, EXIT_ATTENTION = 0, 1
 LOW_DISK_BYTES = 1024**3
 LOW_DISK_SHARE = 0.10
 LOG_LINES = 5
+STATUS_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,8 @@ def _live_status(config: EdgeConfig) -> dict[str, Any] | None:
     host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/api/v1/status?format=json"
     try:
-        with urllib.request.urlopen(url, timeout=3) as resp:
+        # A loaded box may take seconds to assemble its status; a technician can wait that long.
+        with urllib.request.urlopen(url, timeout=STATUS_TIMEOUT_S) as resp:
             answer = json.loads(resp.read())
     except (OSError, ValueError):
         return None
