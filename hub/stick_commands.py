@@ -19,12 +19,14 @@ from provisioning.diagnostics import open_diagnostics
 from provisioning.stick import StickError, StickFS
 from provisioning.stick_probe import open_stick_path
 
+from . import enroll_bundles
+from .city_ca import root_ca_pem
 from .config import HubConfig
 from .diag_key import diag_public_key, load_or_create_diag_key
 from .enroll_import import import_receipts
 from .keys_store import HubKeys, load_hub_keys
 from .pack_export import export_pack
-from .registry import async_issue_enrollment_token
+from .registry import DEFAULT_TOKEN_LIFETIME_S
 from .store import HubStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -122,11 +124,15 @@ def _pack_export(args: argparse.Namespace) -> int:
 
 
 async def _write_bundle(store: HubStore, keys: HubKeys, args: argparse.Namespace, stick: StickFS) -> None:
-    token, village = await async_issue_enrollment_token(store, args.village)
-    data = make_bundle(keys.root, keys.trust_raw, village.id, village.name, village.town_id, args.with_bundle, token,
-                       diag_key=diag_public_key(args.data))
+    # Like `village-provision make`: a bundle of its own (listed, revocable), pinning the city CA for an https hub.
+    hub_ca = (await asyncio.to_thread(root_ca_pem, args.data)
+              if args.with_bundle.lower().startswith("https://") else None)
+    issued = await enroll_bundles.issue(store, args.village, DEFAULT_TOKEN_LIFETIME_S)
+    village = issued.village
+    data = make_bundle(keys.root, keys.trust_raw, village.id, village.name, village.town_id, args.with_bundle,
+                       issued.token, diag_key=diag_public_key(args.data), bundle_id=issued.bundle_id, hub_ca=hub_ca)
     await asyncio.to_thread(stick.write_bytes, STICK_PATH, data)
-    _say(f"bundle for {village.name} ({village.id}) written; hub root key fingerprint "
+    _say(f"bundle for {village.name} ({village.id}) written (bundle {issued.bundle_id}); hub root key fingerprint "
          f"{fingerprint(keys.root.public)}")
 
 
