@@ -4,11 +4,16 @@ data dir while the hub serves enrollments from it (the field trap of issue 14)."
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
+import time
 from pathlib import Path
 
+from hub import enroll_bundles
+from hub.store import HubStore
 from protocol.keys import NodeKey
 from provisioning.bundle import Bundle, open_bundle
+from provisioning.receipts import token_hash
 
 from .kit import HubKit, enroll_body
 
@@ -114,3 +119,25 @@ async def test_revoking_an_unknown_or_a_used_bundle_exits_2_with_a_sentence(kit:
     code, _, stderr = await cli("revoke", "--hub-data", str(kit.data_dir), str(used.bundle_id))
     assert code == 2 and "already enrolled the village's box" in stderr
     assert (await listed(kit))[str(used.bundle_id)][5] == "used"
+
+
+async def test_a_token_issued_by_an_older_hub_keeps_working_as_a_legacy_bundle(tmp_path: Path) -> None:
+    path = tmp_path / "hub.db"
+    store = HubStore(path)
+    await store.open()
+    await store.close()
+    token = "a-token-on-a-stick-made-before-the-upgrade"
+    # What an older hub left: one token per village, in the villages table.
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO towns (id, name, created_at) VALUES ('t1', '镇', 0)")
+        db.execute("INSERT INTO villages (id, name, town_id, created_at, enroll_token_hash, token_expires_at)"
+                   " VALUES ('v1', '一村', 't1', 0, ?, ?)", (token_hash(token), time.time() + 3600))
+    store = HubStore(path)
+    await store.open()
+    try:
+        key = NodeKey.generate()
+        village = await enroll_bundles.enroll_with_token(store, "v1", token, key.public)
+        assert village.edge_key == key.public
+        assert [(b.id, b.state(time.time())) for b in await store.list_bundles("v1")] == [("legacy-v1", "used")]
+    finally:
+        await store.close()
