@@ -21,7 +21,7 @@ from hub.city_ca import TLS_DIR, ensure_city_ca, server_context
 from hub.keys_store import load_admin_token
 from hub.services import HUB
 
-from .tls_kit import TlsHub, edge_app, edge_config, make_bundle, serve, tls_hub, until
+from .tls_kit import BIN, TlsHub, edge_app, edge_config, make_bundle, serve, tls_hub, until
 
 
 @pytest.fixture
@@ -108,3 +108,39 @@ async def test_the_hubs_certificate_chains_to_its_city_ca_for_its_configured_nam
         await asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname="hub.elsewhere.example")
     assert (hub.data_dir / TLS_DIR / "root-ca.key").stat().st_mode & 0o777 == 0o600
     assert (hub.data_dir / TLS_DIR / "issuing-ca.key").stat().st_mode & 0o777 == 0o600
+
+
+async def test_village_hub_serve_makes_its_certificate_at_first_start_under_a_root_ca_the_operator_gave(
+        tmp_path: Path) -> None:
+    # The operator's own root CA, put in DATA/tls/ before the first start; the hub makes only what is missing.
+    data = tmp_path / "hub"
+    given = await asyncio.to_thread(ensure_city_ca, tmp_path / "operator")
+    (data / TLS_DIR).mkdir(parents=True)
+    (data / TLS_DIR / "root-ca.crt").write_bytes(given.root_pem)
+    (data / TLS_DIR / "root-ca.key").write_bytes((tmp_path / "operator" / TLS_DIR / "root-ca.key").read_bytes())
+    (data / "config.toml").write_text('tls = true\ntls_names = "hub.city.example,127.0.0.1"\n')
+    init = await asyncio.create_subprocess_exec(str(BIN / "village-hub"), "init", "--data", str(data),
+                                                stdout=asyncio.subprocess.DEVNULL)
+    assert await init.wait() == 0
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(str(BIN / "village-hub"), "serve", "--data", str(data), "--listen",
+                                                f"127.0.0.1:{port}", stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.DEVNULL)
+    trusting_the_operator = ssl.create_default_context(cadata=given.root_pem.decode())
+    try:
+        async def answers() -> int | None:
+            try:
+                async with aiohttp.ClientSession() as http, http.get(
+                        f"https://127.0.0.1:{port}/api/v1/trust", ssl=trusting_the_operator) as resp:
+                    return resp.status
+            except aiohttp.ClientConnectorError:
+                return None
+
+        assert await until("village-hub serve to answer over HTTPS", answers, 30.0) == 200
+        assert (data / TLS_DIR / "root-ca.crt").read_bytes() == given.root_pem  # the operator's root, kept
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=trusting_the_operator,
+                                                       server_hostname="hub.city.example")
+        writer.close()
+    finally:
+        proc.terminate()
+        await proc.wait()
