@@ -8,15 +8,19 @@ DPKG_ROOT set (dpkg --force-script-chrootless), which is why they must honour it
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import re
 import shutil
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from deploy.deb.build import CONFIG, PACKAGE, build_deb
+from deploy.local_processes import free_port
 from edge.config import SETTINGS, load_config
+from tests.integration.system import wait_for
 
 UNITS = ("village-edge.service", "village-stick-helper.service", "village-stick-helper.socket")
 BASE_PACKAGES = ("python3.11", "systemd")
@@ -95,6 +99,28 @@ def test_the_package_installs_into_a_fresh_root_twice_and_its_units_pass_systemd
                              "--data", str(tmp_path / "box"), "--lang", "en"], capture_output=True, text=True,
                             timeout=60)
     assert doctor.returncode == 1 and "[attention] line: not provisioned yet" in doctor.stdout, doctor.stdout
+
+    # And the box serves from it: its API and the TV app's page (templates and scripts are package data).
+    port = free_port()
+    box = subprocess.Popen([str(venv / "bin" / "python"), "-I", str(venv / "bin" / "village-edge"), "run",
+                            "--data", str(tmp_path / "box"), "--listen", f"127.0.0.1:{port}"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        info = wait_for("the packaged box", lambda: _get(f"http://127.0.0.1:{port}/api/v1/info"), timeout_s=30)
+        assert json.loads(info)["version"] == version
+        page = _get(f"http://127.0.0.1:{port}/tv/")
+        assert page is not None and b"<html" in page.lower()
+    finally:
+        box.terminate()
+        box.wait(timeout=20)
+
+
+def _get(url: str) -> bytes | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return bytes(resp.read())
+    except OSError:
+        return None
 
 
 def test_the_default_config_is_every_setting_at_its_default_and_each_line_can_be_uncommented(
