@@ -7,6 +7,7 @@ install does. Two villages of 青溪镇 (dongshan, xishan) run real edges in the
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 EDGE_TOWN = "qingxi"
@@ -60,15 +61,37 @@ def village_rows() -> list[tuple[str, str, str]]:
     return rows
 
 
+# The demo city lies in hilly country south of the Yangtze (a made-up place): the city centre here, its towns on a
+# ring some 15-30 km out, each town's villages within a few km of it.
+CENTRE = (29.87, 119.42)
+
+
+def village_coordinates() -> dict[str, tuple[float, float]]:
+    """Plausible (latitude, longitude) of every village, the same on every run."""
+    spots: dict[str, tuple[float, float]] = {}
+    by_town: dict[str, list[str]] = {}
+    for vid, _, town_id in village_rows():
+        by_town.setdefault(town_id, []).append(vid)
+    for t, (town_id, _, _) in enumerate(TOWNS):
+        angle, reach = 2 * math.pi * t / len(TOWNS), (0.06 if town_id == "chengguan" else 0.16 + 0.1 * (t % 3))
+        town_lat, town_lon = CENTRE[0] + reach * math.sin(angle), CENTRE[1] + reach * 1.15 * math.cos(angle)
+        for v, vid in enumerate(by_town[town_id]):
+            turn = 2 * math.pi * v / len(by_town[town_id]) + t
+            spots[vid] = (round(town_lat + 0.035 * math.sin(turn), 5), round(town_lon + 0.04 * math.cos(turn), 5))
+    return spots
+
+
 def write_org_sheet(path: Path, edge_urls: dict[str, str]) -> Path:
-    """The org sheet (UTF-8 CSV with Chinese headers), with the edge villages' status addresses."""
+    """The org sheet (UTF-8 CSV with Chinese headers), with the edge villages' status addresses and every
+    village's coordinates."""
+    spots = village_coordinates()
     with path.open("w", encoding="utf-8", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["类型", "编号", "名称", "上级", "终端地址"])
+        out.writerow(["类型", "编号", "名称", "上级", "终端地址", "纬度", "经度"])
         for town_id, town_name, _ in TOWNS:
-            out.writerow(["镇街", town_id, town_name, "", ""])
+            out.writerow(["镇街", town_id, town_name, "", "", "", ""])
         for vid, name, town_id in village_rows():
-            out.writerow(["村", vid, name, town_id, edge_urls.get(vid, "")])
+            out.writerow(["村", vid, name, town_id, edge_urls.get(vid, ""), *spots[vid]])
         for unit_id, name, parent in UNITS:
-            out.writerow(["单位", unit_id, name, "市" if parent == "city" else parent.partition(":")[2], ""])
+            out.writerow(["单位", unit_id, name, "市" if parent == "city" else parent.partition(":")[2], "", "", ""])
     return path

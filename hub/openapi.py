@@ -221,6 +221,9 @@ CASES = [
        query={"scope": SCOPE, "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}},
        security=OFFICIAL),
     Op("GET", "/admin/audit", "the audit log page", PAGE, query={"since": TEXT}, security=(SESSION,), produces=HTML),
+    Op("GET", "/admin/dashboard", "the statistics dashboard page", PAGE,
+       query={"scope": SCOPE, "period": TEXT}, security=(SESSION,),
+       produces=HTML),
 ]
 
 OPEN311 = [

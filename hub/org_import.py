@@ -1,7 +1,8 @@
 """`village-hub org import FILE`: towns, villages and units from the .xlsx or .csv sheet an office keeps.
 
 One row per place, columns (Chinese or English headers): 类型/type (镇街|town, 村|village, 单位|unit), 编号/id,
-名称/name, 上级/parent (a village's town; a unit's `city` or town), and optionally 终端地址/edge_url. All or
+名称/name, 上级/parent (a village's town; a unit's `city` or town), and optionally 终端地址/edge_url and a
+village's 纬度/latitude and 经度/longitude (decimal degrees, for the dashboard's map). All or
 nothing: every bad row is listed by its row number in the sheet, and then nothing is imported.
 """
 
@@ -32,6 +33,8 @@ HEADERS = {
     "name": ("name", "名称", "名字"),
     "parent": ("parent", "town", "上级", "所属", "所属镇街"),
     "edge_url": ("edge_url", "终端地址", "edge url"),
+    "latitude": ("latitude", "lat", "纬度"),
+    "longitude": ("longitude", "lon", "lng", "经度"),
 }
 TYPES = {
     "town": "town", "镇街": "town", "镇": "town", "街道": "town", "乡镇": "town",
@@ -55,6 +58,8 @@ class Place:
     name: str
     parent: str = ""
     edge_url: str | None = None
+    latitude: float | None = None  # a village's place on the dashboard's map (WGS-84 degrees)
+    longitude: float | None = None
 
 
 @dataclass
@@ -152,7 +157,23 @@ def _place(row_no: int, cells: list[str], cols: dict[str, int]) -> Place:
         parent = "city"
     if kind in ("village", "unit") and not parent:
         raise BadInput("上级 parent is empty (a village needs its town; a unit city or its town)")
-    return Place(row_no, kind, ident, clean_name(get("name")), parent, parse_edge_url(get("edge_url")) or None)
+    latitude, longitude = _coordinates(get("latitude"), get("longitude"))
+    return Place(row_no, kind, ident, clean_name(get("name")), parent, parse_edge_url(get("edge_url")) or None,
+                 latitude, longitude)
+
+
+def _coordinates(lat: str, lon: str) -> tuple[float | None, float | None]:
+    """Both or neither: decimal degrees, latitude -90..90 and longitude -180..180."""
+    if not lat and not lon:
+        return None, None
+    try:
+        latitude, longitude = float(lat), float(lon)
+    except ValueError:
+        raise BadInput(f"纬度/经度 {lat!r}, {lon!r} 须为十进制度数，如 30.25 和 120.16"
+                       " (latitude and longitude must both be decimal degrees)") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise BadInput(f"纬度 {latitude} 或经度 {longitude} 超出范围 (latitude -90..90, longitude -180..180)")
+    return latitude, longitude
 
 
 def check_sheet(rows: list[list[str]], known_towns: set[str], village_towns: dict[str, str]) -> list[Place]:
@@ -222,6 +243,8 @@ async def import_sheet(store: HubStore, down: DownFeed, actor: Actor, path: Path
                 report.units += 1
             else:
                 await put_village(tx, down, p.id, p.name, p.parent, p.edge_url)
+                if p.latitude is not None:
+                    await tx.set_village_coordinates(p.id, p.latitude, p.longitude)
                 report.villages += 1
         await audit.record(tx, actor.user, "org_import", f"file:{path.name}", "city",
                            f"{report.towns} towns, {report.villages} villages, {report.units} units")

@@ -23,6 +23,7 @@ from .errors import HubError
 from .page_i18n import page_language, page_translator, script_texts
 from .services import HUB
 from .session_auth import optional_actor
+from .stats_answer import STATS_ROLES
 
 # Officials read times where they work; the city is in China, so one zone for every page.
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
@@ -82,6 +83,8 @@ def _nav(actor: Actor) -> list[tuple[str, str, str]]:
         items.append(("editor", "/admin/notices/new", "nav.editor"))
     if "reviewer" in actor.roles:
         items.append(("review", "/admin/review", "nav.review"))
+    if any(role in actor.roles for role in STATS_ROLES):
+        items.append(("dashboard", "/admin/dashboard", "nav.dashboard"))
     items += [("villages", "/admin/villages", "nav.villages"), ("streams", "/admin/streams", "nav.streams")]
     if "admin" in actor.roles:
         items += [("accounts", "/admin/accounts", "nav.accounts"), ("audit", "/admin/audit", "nav.audit"),

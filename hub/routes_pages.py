@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from . import pages_notices, pages_places, pages_rollouts
+from . import pages_dashboard, pages_notices, pages_places, pages_rollouts
 from .page_i18n import LANG_COOKIE, PAGE_LANGUAGES
 from .page_render import with_refusals_as_pages
 from .pages_cases import add_case_pages
@@ -28,6 +28,7 @@ routes.get("/admin/streams")(with_refusals_as_pages(pages_places.streams))
 routes.get("/admin/password")(with_refusals_as_pages(pages_places.password))
 routes.get("/admin/audit")(with_refusals_as_pages(pages_places.audit))
 routes.get("/admin/rollouts")(with_refusals_as_pages(pages_rollouts.rollouts_page))
+routes.get("/admin/dashboard")(with_refusals_as_pages(pages_dashboard.dashboard))
 add_case_pages(routes)
 routes.static("/admin/static", STATIC_DIR)
 

@@ -15,14 +15,13 @@ from .json_answers import json_answer
 from .scopes import parse_official_scope
 from .services import HUB
 from .session_auth import require_actor
-from .stats_answer import stats_answer
+from .stats_answer import STATS_ROLES, stats_answer
 from .stats_dashboard import dashboard_answer
 from .stats_export import XLSX_TYPE, stats_workbook
 from .stats_period import Period, parse_period
 from .status_poller import stale_after_s
 
 routes = web.RouteTableDef()
-STATS_ROLES = ("viewer", "dispatcher", "handler", "admin")
 
 
 async def asked_scope_and_period(request: web.Request) -> tuple[str, Period]:

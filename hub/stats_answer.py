@@ -15,6 +15,8 @@ from .stats_period import Period
 from .stats_usage import usage_stats
 from .store import HubStore
 
+STATS_ROLES = ("viewer", "dispatcher", "handler", "admin")  # who may read the figures (in their own scope)
+
 
 async def scope_name(store: HubStore, scope: str) -> str:
     """The place's name; 404 `no_such_place` for a place that does not exist."""
