@@ -13,17 +13,21 @@ import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 from cryptography import x509
 
 from deploy.local_processes import free_port
+from edge.box.staff_cert import cert_path
+from edge.config import load_config
 from edge.runtime import RUNTIME
 from edge.serving.run import serve_until_stopped
 from edge.staff.accounts import add_or_reset
 from edge.staff.sessions import COOKIE
 from edge.web.staff_tls import STAFF_TLS
+from hub.services import HUB
 from tests.hub.tls_kit import TlsHub, edge_app, edge_config, make_bundle, tls_hub, until
 
 PASSWORD = "村里的密码-2026"
@@ -127,3 +131,34 @@ class StaticResolver(aiohttp.abc.AbstractResolver):
 
     async def close(self) -> None:
         return None
+
+
+async def test_a_box_enrolled_before_its_https_port_was_set_gets_its_certificate_at_the_next_start(
+        aiohttp_client: Any, tmp_path: Path) -> None:
+    async with tls_hub(tmp_path / "hub") as hub:
+        await make_bundle(hub, tmp_path / "b.vnb")
+        first = await aiohttp_client(edge_app(edge_config(tmp_path / "edge", tmp_path / "b.vnb")))
+        rt = first.app[RUNTIME]
+
+        async def enrolled() -> bool:
+            return bool(rt.holder.current and rt.holder.current.enrolled)
+
+        await until("the box to enroll", enrolled)
+        await first.close()
+        assert not cert_path(tmp_path / "edge").exists()
+
+        later = load_config(tmp_path / "edge", mdns=False, backoff_base_s=0.2, backoff_max_s=1.0,
+                            staff_tls_listen=f"127.0.0.1:{free_port()}")
+        await aiohttp_client(edge_app(later))
+
+        async def issued() -> bool:
+            return await asyncio.to_thread(cert_path(tmp_path / "edge").exists)
+
+        # Enrolling again with the same key and token is answered as already done, now with a certificate.
+        await until("the certificate from the hub's city CA", issued)
+        pem = await asyncio.to_thread(cert_path(tmp_path / "edge").read_bytes)
+        names = x509.load_pem_x509_certificate(pem).extensions.get_extension_for_class(
+            x509.SubjectAlternativeName).value
+        assert names.get_values_for_type(x509.DNSName) == ["v1.local"]
+        village = await hub.app[HUB].store.get_village("v1")
+        assert village is not None and village.edge_key == rt.holder.key.public  # still the same box

@@ -40,7 +40,8 @@ class TlsHub:
 
 
 async def serve(app: web.Application, ctx: ssl.SSLContext, port: int) -> web.AppRunner:
-    runner = web.AppRunner(app)
+    # A short grace at shutdown: an edge's long poll still open must not hold the test for a minute.
+    runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port, ssl_context=ctx).start()
     return runner
