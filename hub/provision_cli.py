@@ -18,7 +18,9 @@ from provisioning.bundle import DEFAULT_LIFETIME_S, STICK_PATH, make_bundle
 from provisioning.output import write_bundle
 
 from . import enroll_bundles
-from .city_ca import ROOT_CRT, TLS_DIR, root_ca_pem
+from .bundle_pin import bundle_pin
+from .city_ca import ROOT_CRT, TLS_DIR
+from .config import ConfigError
 from .diag_key import diag_public_key
 from .errors import HubError
 from .keys_store import load_hub_keys
@@ -46,9 +48,9 @@ def _make(args: argparse.Namespace) -> int:
     try:
         keys = load_hub_keys(hub_data)
         # A bundle for an https hub pins the hub's city CA: the box trusts no other certificate for it.
-        hub_ca = root_ca_pem(hub_data) if args.hub_url.lower().startswith("https://") else None
+        hub_ca = bundle_pin(hub_data, args.hub_url)
         issued = issue_bundle(hub_data, args.village, lifetime_s, _who(args.by))
-    except HubError as exc:
+    except (HubError, ConfigError) as exc:
         print(f"cannot make a bundle: {exc}", file=sys.stderr)
         return 2
     data = make_bundle(

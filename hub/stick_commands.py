@@ -20,7 +20,7 @@ from provisioning.stick import StickError, StickFS
 from provisioning.stick_probe import open_stick_path
 
 from . import enroll_bundles
-from .city_ca import root_ca_pem
+from .bundle_pin import bundle_pin
 from .config import HubConfig
 from .diag_key import diag_public_key, load_or_create_diag_key
 from .enroll_import import import_receipts
@@ -125,8 +125,7 @@ def _pack_export(args: argparse.Namespace) -> int:
 
 async def _write_bundle(store: HubStore, keys: HubKeys, args: argparse.Namespace, stick: StickFS) -> None:
     # Like `village-provision make`: a bundle of its own (listed, revocable), pinning the city CA for an https hub.
-    hub_ca = (await asyncio.to_thread(root_ca_pem, args.data)
-              if args.with_bundle.lower().startswith("https://") else None)
+    hub_ca = await asyncio.to_thread(bundle_pin, args.data, args.with_bundle)
     issued = await enroll_bundles.issue(store, args.village, DEFAULT_TOKEN_LIFETIME_S)
     village = issued.village
     data = make_bundle(keys.root, keys.trust_raw, village.id, village.name, village.town_id, args.with_bundle,

@@ -144,3 +144,17 @@ async def test_village_hub_serve_makes_its_certificate_at_first_start_under_a_ro
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def test_make_refuses_a_hub_url_the_box_could_never_use_with_this_hub(hub: TlsHub, tmp_path: Path) -> None:
+    for url, said in (("http://127.0.0.1:8700", "this hub serves HTTPS only (tls = true in its settings): use"
+                                                " https://127.0.0.1:8700"),
+                      ("https://hub.elsewhere.example", "the hub's certificate is for localhost, 127.0.0.1, not"
+                                                        " hub.elsewhere.example")):
+        proc = await asyncio.create_subprocess_exec(
+            str(BIN / "village-provision"), "make", "--hub-data", str(hub.data_dir), "--village", "v1",
+            "--hub-url", url, "--out", str(tmp_path / "b.vnb"), stderr=asyncio.subprocess.PIPE)
+        _, err = await proc.communicate()
+        assert proc.returncode == 2 and said in err.decode(), err.decode()
+        assert not (tmp_path / "b.vnb").exists()
+    assert await hub.app[HUB].store.list_bundles("v1") == []  # no token was issued for a refused bundle

@@ -51,7 +51,8 @@ async def serve(app: web.Application, ctx: ssl.SSLContext, port: int) -> web.App
 async def tls_hub(data: Path) -> AsyncIterator[TlsHub]:
     """A hub on https://127.0.0.1:PORT with village v1, its certificate made by its own city CA."""
     init_hub(data, "测试市级平台")
-    config = HubConfig.load(data, tls=True, status_interval_s=60.0)
+    (data / "config.toml").write_text("tls = true\n")  # in the settings file: `village-provision make` reads it too
+    config = HubConfig.load(data, status_interval_s=60.0)
     assert config.tls_name_list == ["localhost", "127.0.0.1"]
     ctx = await asyncio.to_thread(server_context, data, config.tls_name_list)
     app = create_hub(config)
