@@ -19,6 +19,7 @@ from . import (
     case_deadlines,
     content_index,
     openapi,
+    report_schedule,
     rollouts,
     routes_admin,
     routes_cases,
@@ -105,6 +106,7 @@ def create_app(config: HubConfig) -> web.Application:
     app.cleanup_ctx.append(_background("scheduled-publication", _publish_when_due))
     app.cleanup_ctx.append(_background("online-share", lambda hub: fold_now_and_then(hub.store, stale_after_s(hub.config))))
     app.cleanup_ctx.append(_background("case-deadlines", lambda hub: case_deadlines.run(hub.store, hub.down)))
+    app.cleanup_ctx.append(_background("monthly-reports", lambda hub: report_schedule.run(hub.store, hub.config)))
     app.cleanup_ctx.append(_background("rollouts", _advance_rollouts))
     return app
 

@@ -21,7 +21,7 @@ from .scopes import parse_official_scope
 from .services import HUB
 from .stats_answer import STATS_ROLES
 from .stats_dashboard import dashboard_answer
-from .stats_period import Period, today
+from .stats_period import Period, month_period, today
 from .store import HubStore
 
 PERIOD_DAYS = (7, 30, 90, 365)
@@ -36,11 +36,9 @@ def chosen_period(raw: str | None, now: date) -> Period:
     kind, _, value = (raw or "days:30").partition(":")
     if kind == "month":
         try:
-            first = date.fromisoformat(f"{value}-01")
+            return month_period(date.fromisoformat(f"{value}-01"))
         except ValueError:
             raise BadInput("the period's month must be written like month:2026-11", "bad_parameter") from None
-        following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-        return Period(first, following - timedelta(days=1))
     if kind != "days" or value not in {str(d) for d in PERIOD_DAYS}:
         raise BadInput(f"the period must be days:N (N one of {', '.join(map(str, PERIOD_DAYS))}) or month:YYYY-MM",
                        "bad_parameter")
@@ -111,7 +109,9 @@ async def dashboard(request: web.Request) -> web.Response:
     now = today(hub.store.clock())
     choice = q.get("period") or "days:30"
     period = chosen_period(choice, now)
-    answer = await dashboard_answer(hub.store, hub.config, scope, period)
+    # A month compares with the month before; the last N days with the N days before them.
+    before = month_period(period.first - timedelta(days=1)) if choice.startswith("month:") else None
+    answer = await dashboard_answer(hub.store, hub.config, scope, period, before)
     t = page_translator(page_language(request))
     cards = []
     for line in answer["headlines"]:

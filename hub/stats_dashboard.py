@@ -86,10 +86,12 @@ async def scope_figures(store: HubStore, scope: str, period: Period) -> Figures:
     return {"cases": case_figures(summed(counts), None), "usage": usage["usage"]}
 
 
-async def dashboard_answer(store: HubStore, config: HubConfig, scope: str, period: Period) -> dict[str, Any]:
-    """The stats answer with `previous` {from, to}, `headlines`, `weeks` and `map` added."""
+async def dashboard_answer(store: HubStore, config: HubConfig, scope: str, period: Period,
+                           before_period: Period | None = None) -> dict[str, Any]:
+    """The stats answer with `previous` {from, to}, `headlines`, `weeks` and `map` added. The previous period is
+    the one of the same length just before, unless given (a month's report compares with the month before)."""
     answer = await stats_answer(store, scope, period, stale_after_s(config))
-    before_period = period.previous()
+    before_period = before_period or period.previous()
     before = await scope_figures(store, scope, before_period)
     return {
         **answer,

@@ -38,6 +38,13 @@ class Period:
         return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
 
 
+def month_period(month: date) -> Period:
+    """The whole calendar month that `month` lies in."""
+    first = month.replace(day=1)
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return Period(first, following - timedelta(days=1))
+
+
 def today(now: float | None = None) -> date:
     return datetime.fromtimestamp(time.time() if now is None else now, STATS_ZONE).date()
 

@@ -250,3 +250,19 @@ class CaseStatsReads:
             [start, end, *params],
         )
         return [(r[0], r[1], r[2], [int(x) for x in r[3].split(",")]) for r in rows]
+
+    async def overdue_cases(self, scope: str, period: Period, now: float, limit: int) -> list[dict[str, Any]]:
+        """The cases counted in the `overdue` figure (received in `period`, overdue as of `now`), the oldest first:
+        id, village and its name, town, unit and its name, state and the deadlines."""
+        condition, params = cases_in_scope_sql(scope)
+        start, end = period.bounds()
+        rows = await self._db.fetchall(
+            "WITH k AS (SELECT ? AS now) SELECT c.id AS id, c.village_id AS village_id, v.name AS village_name,"
+            " v.town_id AS town_id, c.unit AS unit, u.name AS unit_name, c.state AS state,"
+            " c.received_at AS received_at, c.accept_by AS accept_by, c.due_at AS due_at"
+            " FROM cases c LEFT JOIN villages v ON v.id = c.village_id LEFT JOIN units u ON u.id = c.unit"
+            f" WHERE {_UNSETTLED} AND c.received_at >= ? AND c.received_at < ? AND {condition}"
+            f" AND {LIVE['overdue']} ORDER BY c.received_at LIMIT ?",
+            [now, start, end, *params, limit],
+        )
+        return [dict(r) for r in rows]
