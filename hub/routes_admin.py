@@ -154,7 +154,8 @@ async def admin(request: web.Request) -> web.Response:
             return _login(request, "管理令牌不正确，请重新输入。")
         # Redirect so the token leaves the address bar and the history.
         resp = web.HTTPSeeOther("/admin/")
-        resp.set_cookie(ADMIN_COOKIE, query_token, httponly=True, samesite="Strict", path="/admin/")
+        resp.set_cookie(ADMIN_COOKIE, query_token, httponly=True, samesite="Strict", path="/admin/",
+                        secure=request.secure)
         raise resp
     actor = page_actor(request)
     if actor is None:

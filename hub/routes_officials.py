@@ -105,7 +105,7 @@ async def login_page(request: web.Request) -> web.Response:
         if not token_ok(request, token):
             return _login_page("管理令牌不正确，请重新输入。")
         resp = web.HTTPSeeOther("/admin/")
-        resp.set_cookie(ADMIN_COOKIE, token, httponly=True, samesite="Strict", path="/admin/")
+        resp.set_cookie(ADMIN_COOKIE, token, httponly=True, samesite="Strict", path="/admin/", secure=request.secure)
         raise resp
     user, password = form.get("user"), form.get("password")
     if not isinstance(user, str) or not isinstance(password, str) or not user or not password:

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from deploy.local_processes import free_port
 from edge.runtime import RUNTIME
+from hub.auth import ADMIN_COOKIE
 from hub.city_ca import TLS_DIR, ensure_city_ca, server_context
 from hub.keys_store import load_admin_token
 from hub.services import HUB
@@ -158,3 +159,13 @@ async def test_make_refuses_a_hub_url_the_box_could_never_use_with_this_hub(hub:
         assert proc.returncode == 2 and said in err.decode(), err.decode()
         assert not (tmp_path / "b.vnb").exists()
     assert await hub.app[HUB].store.list_bundles("v1") == []  # no token was issued for a refused bundle
+
+
+async def test_the_hubs_page_cookies_are_secure_over_https(hub: TlsHub) -> None:
+    token = load_admin_token(hub.data_dir)
+    async with aiohttp.ClientSession() as http, http.get(
+            f"{hub.url}/admin/?token={token}", ssl=hub.client_ssl(), allow_redirects=False) as resp:
+        assert resp.status == 303
+        cookie = resp.headers["Set-Cookie"]
+        assert cookie.startswith(f"{ADMIN_COOKIE}=")
+        assert "; Secure" in cookie and "HttpOnly" in cookie
