@@ -127,7 +127,9 @@ async def _measure(data: Path, period: Period) -> dict[str, float]:
     half = f"scope=city&from={period.last - timedelta(days=181)}&to={period.last}"  # its previous half-year is full
     base = f"http://127.0.0.1:{port}"
     store = app[HUB].store
-    times: dict[str, list[float]] = {"dashboard": [], "half": [], "xlsx": [], "stats": [], "totals": [], "raw": []}
+    times: dict[str, list[float]] = {"dashboard": [], "half": [], "xlsx": [], "stats": [], "totals": [], "raw": [],
+                                     "report": []}
+    month = (period.last.replace(day=1) - timedelta(days=1)).isoformat()[:7]  # the last whole month
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
             await _timed_get(session, f"{base}/api/v1/stats?{query}", token)  # warm the page cache once
@@ -136,6 +138,8 @@ async def _measure(data: Path, period: Period) -> dict[str, float]:
                 times["half"].append(await _timed_get(session, f"{base}/api/v1/stats/dashboard?{half}", token))
                 times["xlsx"].append(await _timed_get(session, f"{base}/api/v1/stats.xlsx?{query}", token))
                 times["stats"].append(await _timed_get(session, f"{base}/api/v1/stats?{query}", token))
+                times["report"].append(await _timed_get(
+                    session, f"{base}/api/v1/reports/monthly.pdf?scope=city&month={month}", token))
                 now = time.time()
                 started = time.perf_counter()
                 await store.case_counts("city", period, now)
@@ -178,6 +182,8 @@ def run(tmp: Path) -> list[dict[str, Any]]:
          "ratio": t["half"] / raw},
         {"metric": "stats.xlsx, city, a year", "value": t["xlsx"], "unit": "s", "baseline": raw,
          "ratio": t["xlsx"] / raw},
+        {"metric": "monthly report PDF, city, the last whole month", "value": t["report"], "unit": "s",
+         "baseline": raw, "ratio": t["report"] / raw},
         {"metric": "GET /api/v1/stats, city, a year", "value": t["stats"], "unit": "s", "baseline": raw,
          "ratio": t["stats"] / raw},
         {"metric": "case counts from per-day totals vs raw rows", "value": t["totals"], "unit": "s",

@@ -89,8 +89,6 @@ async def test_the_report_is_in_english_for_an_official_who_chose_english(city: 
 
 async def test_on_the_first_of_the_month_the_hub_writes_last_months_reports_once(city: HubKit) -> None:  # noqa: F811
     store, config = city.hub.store, city.hub.config
-    store.clock = lambda: at("11-30 23:50") or 0.0
-    assert [p.parent.name for p in await write_due_reports(store, config, store.clock())] == ["2026-10"] * 3
     store.clock = lambda: (at("11-30 00:00") or 0.0) + 86400 + 600  # 2026-12-01 00:10 in Shanghai
     written = await write_due_reports(store, config, store.clock())
     assert sorted(p.name for p in written) == ["city.pdf", "town-east.pdf", "town-west.pdf"]
