@@ -10,7 +10,8 @@ from collections.abc import Iterable
 
 import aiohttp
 
-CONFIG_LINE = "device_registrations_per_hour = 100000\n"
+CONFIG_LINE = ("device_registrations_per_hour = 100000\nsubmissions_per_device_per_hour = 1000000\n"
+               "submissions_per_village_per_day = 1000000\n")
 
 
 async def register_all(session: aiohttp.ClientSession, edge_url: str, device_ids: Iterable[str]) -> dict[str, dict[str, str]]:

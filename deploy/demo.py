@@ -100,7 +100,8 @@ async def run_stbs(edges: list[Service], stop: asyncio.Event) -> None:
     for n, stb in enumerate(stbs):
         await stb.advertise()
         edge = edges[0] if n < 3 else edges[1]
-        tasks.append(asyncio.create_task(stb.run_resident(edge.url, stop, feedback_every_s=20.0)))
+        # Every 100 s: under the edge's 30 submissions per device and hour, as a real TV would be.
+        tasks.append(asyncio.create_task(stb.run_resident(edge.url, stop, feedback_every_s=100.0)))
     await stop.wait()
     for stb in stbs:
         with contextlib.suppress(Exception):

@@ -353,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interface", default="127.0.0.1", help="address to advertise on")
     parser.add_argument("--prefix", default="sim-stb", help="device id prefix")
     parser.add_argument(
-        "--feedback-every", type=float, default=60.0, help="seconds between feedbacks per STB"
+        "--feedback-every", type=float, default=150.0,
+        help="seconds between feedbacks per STB (the edge takes 30 an hour from one device by default)"
     )
     parser.add_argument("--model", default="VN-STB-100", help="the STBs' model (TXT model)")
     parser.add_argument("--fw", default="1.0.0", help="the firmware version they start on (TXT fw)")

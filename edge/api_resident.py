@@ -9,6 +9,7 @@ from edge.lan.discovery import normalize_device_id
 from edge.notices.board import list_notices
 from edge.residents.my_submissions import device_submissions, submission_owner
 from edge.residents.outbox import submission_view
+from edge.residents.quotas import OverQuota
 from edge.residents.rules import MAX_SUBMISSION_BYTES, Invalid, parse_submission, parse_uuid
 from protocol.http_errors import read_json
 from protocol.records import AREAS, is_sha256_hex
@@ -69,11 +70,26 @@ async def post_submission(request: web.Request) -> web.Response:
     if outcome.status == 403:
         raise Refused(403, "not_paired", "这台电视还没有和您家配对，投票不能计入。请在“设置”里查看配对码，请村干部配对。"
                       " Votes count once per household: ask the village staff to pair this device first.")
+    if outcome.over is not None:
+        raise _over_quota(outcome.over)
     if outcome.status == 201:
         return web.json_response({"id": outcome.submission_id, "state": "queued"}, status=201)
     view = await submission_view(rt.db, outcome.submission_id)
     assert view is not None
     return web.json_response({"id": outcome.submission_id, "state": view["state"]}, status=200)
+
+
+def _over_quota(over: OverQuota) -> Refused:
+    """429 with Retry-After and a sentence the TV shows (nothing was stored)."""
+    minutes = max(1, round(over.retry_after_s / 60))
+    if over.which == "device":
+        detail = (f"这台电视一小时内已经提交了 {over.limit} 次，请 {minutes} 分钟后再提交。"
+                  f" This TV has sent {over.limit} submissions in the last hour; try again in {minutes} min.")
+    else:
+        detail = (f"全村今天的提交已经达到 {over.limit} 条的上限，请 {minutes} 分钟后再试，急事请直接联系村委会。"
+                  f" The village has reached its {over.limit} submissions for today; try again in {minutes} min,"
+                  " or call the village committee if it is urgent.")
+    return Refused(429, f"too_many_submissions_{over.which}", detail, retry_after_s=over.retry_after_s)
 
 
 @routes.get("/api/v1/submissions")

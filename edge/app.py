@@ -15,7 +15,9 @@ from edge.box.village_move import archive_if_moved, record_village, stop_for_res
 from edge.content.store import ContentStore
 from edge.lan.discovery import DeviceTable, Discovery
 from edge.residents.outbox import Outbox
+from edge.residents.quotas import SubmissionQuota
 from edge.sync.client import SyncClient
+from protocol.body_deadline import body_deadline
 from protocol.database import Database
 
 from . import api_devices, api_resident, api_status, tv
@@ -52,7 +54,8 @@ async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         await record_village(db, village)
     content = ContentStore(config.data_dir / "content", db)
     sync = SyncClient(config, db, holder, content)
-    app[RUNTIME] = EdgeRuntime(config, db, Outbox(db), holder, content, sync, DeviceTable(), time.time())
+    quota = SubmissionQuota(config.submissions_per_device_per_hour, config.submissions_per_village_per_day)
+    app[RUNTIME] = EdgeRuntime(config, db, Outbox(db, quota), holder, content, sync, DeviceTable(), time.time())
     try:
         yield
     finally:
@@ -117,7 +120,7 @@ CONFIG = web.AppKey("config", EdgeConfig)
 
 
 def create_app(config: EdgeConfig) -> web.Application:
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[body_deadline(config.body_grace_s, config.body_min_bytes_per_s), error_middleware])
     app[CONFIG] = config
     app[STAFF_TLS] = StaffTls()  # the staff page's HTTPS port, opened by the server (edge/web/staff_tls.py)
     app[ERROR_PAGES] = ErrorPages()  # refusals on these pages are shown as pages, elsewhere as JSON

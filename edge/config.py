@@ -88,6 +88,15 @@ class EdgeConfig(ServesOnListen):
                                      " polling", at_least=0)
     device_registrations_per_hour: int = setting(20, "new TV and phone identities (POST /api/v1/devices) one LAN"
                                                  " address may register per hour", at_least=1)
+    submissions_per_device_per_hour: int = setting(30, "new submissions one TV or phone may send in an hour (an"
+                                                   " identical replay does not count); more is 429", at_least=1)
+    submissions_per_village_per_day: int = setting(2000, "new submissions the box takes from all its devices in 24"
+                                                   " hours, so invented devices cannot fill the disk and the line;"
+                                                   " more is 429", at_least=1)
+    body_grace_s: float = setting(10.0, "how long a request body may take to get going before it must keep up"
+                                  " body_min_bytes_per_s (a body that trickles is cut off)", greater_than=0)
+    body_min_bytes_per_s: float = setting(1024.0, "least average rate of a request body, after body_grace_s, over"
+                                          " the whole request", greater_than=0)
     update_check_s: float = setting(10.0, "how often release offers are looked at (also at once when one arrives)",
                                     greater_than=0)
     update_retry_s: float = setting(60.0, "how long an update step waits when a hook asked to retry later (exit 21)"

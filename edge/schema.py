@@ -165,6 +165,7 @@ CREATE TABLE IF NOT EXISTS submission_households (
 CREATE INDEX IF NOT EXISTS submission_households_by_household ON submission_households (household_id);
 -- Today's check-ins per household (edge/residents/households.py) and a device's own submissions look up by device.
 CREATE INDEX IF NOT EXISTS submissions_by_device ON submissions (device_id, kind, created_at);
+CREATE INDEX IF NOT EXISTS submissions_by_time ON submissions (created_at);  -- the village's daily quota
 -- Live video and village meetings (edge/streams/): relayed streams, meetings with their recording, votes.
 CREATE TABLE IF NOT EXISTS streams (
     id          TEXT PRIMARY KEY,           -- a hub-owned `stream` record from the down feed

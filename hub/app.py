@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from protocol.body_deadline import body_deadline
 from protocol.http_errors import ApiError, error_middleware
 
 from . import (
@@ -85,7 +86,8 @@ def create_app(config: HubConfig) -> web.Application:
         poller=StatusPoller(config, store),
     )
     app = web.Application(
-        middlewares=[error_middleware, hub_error_middleware, identify], client_max_size=CLIENT_MAX_SIZE
+        middlewares=[body_deadline(config.body_grace_s, config.body_min_bytes_per_s), error_middleware,
+                     hub_error_middleware, identify], client_max_size=CLIENT_MAX_SIZE
     )
     app[HUB] = hub
     app.on_response_prepare.append(name_blob_etag)

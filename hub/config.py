@@ -34,6 +34,10 @@ class HubConfig(ServesOnListen):
     rollout_check_s: float = setting(5.0, "how often running rollouts are moved on (next wave, pause), in seconds",
                                      greater_than=0)
     down_batch_max_bytes: int = setting(256 * 1024, "largest down batch the hub sends, in bytes", greater_than=0)
+    body_grace_s: float = setting(60.0, "how long a request body may take to get going before it must keep up"
+                                  " body_min_bytes_per_s (a body that trickles is cut off)", greater_than=0)
+    body_min_bytes_per_s: float = setting(512.0, "least average rate of a request body, after body_grace_s, over the"
+                                          " whole request (a village's line may be slow)", greater_than=0)
     max_blob_bytes: int = setting(2 * 1024**3, "largest blob accepted by POST /api/v1/blobs, in bytes",
                                   greater_than=0)
     tls: bool = setting(False, "serve HTTPS with the hub's own city CA (DATA/tls/, made at first start; docs/security.md,"

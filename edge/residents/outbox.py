@@ -22,13 +22,15 @@ from protocol import codec, records
 from protocol.database import Database
 
 from .case_states import case_states_of, shown_state
+from .quotas import OverQuota, SubmissionQuota, over_quota
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: int  # 201 new, 200 identical replay, 409 same id with another body, 403 a vote from an unpaired device
-    submission_id: str
+    status: int  # 201 new, 200 identical replay, 409 same id with another body, 403 a vote from an unpaired device,
+    submission_id: str  # 429 over a quota (`over` says which)
     state: str
+    over: OverQuota | None = None
 
 
 def now_rfc3339() -> str:
@@ -39,8 +41,9 @@ def _digest(sub: dict[str, Any]) -> str:
     return hashlib.sha256(codec.encode([sub["kind"], sub["device_id"], sub["body"]])).hexdigest()
 
 
-async def _queue_one(conn: aiosqlite.Connection, village_id: str, sub: dict[str, Any]) -> Outcome:
-    """Inside the group's transaction: the idempotency check, the submission row and its up entry."""
+async def _queue_one(conn: aiosqlite.Connection, village_id: str, sub: dict[str, Any],
+                     quota: SubmissionQuota) -> Outcome:
+    """Inside the group's transaction: the idempotency check, the quotas, the submission row and its up entry."""
     digest = _digest(sub)
     async with conn.execute("SELECT digest FROM submissions WHERE id = ?", (sub["id"],)) as cur:
         row = await cur.fetchone()
@@ -48,6 +51,9 @@ async def _queue_one(conn: aiosqlite.Connection, village_id: str, sub: dict[str,
         if row[0] != digest:
             return Outcome(409, sub["id"], "conflict")
         return Outcome(200, sub["id"], "")  # state is read after the transaction
+    over = await over_quota(conn, sub["device_id"], quota, datetime.now(UTC))
+    if over is not None:
+        return Outcome(429, sub["id"], "", over)
     created_at = now_rfc3339()
     up_body = {"kind": sub["kind"], "device_id": sub["device_id"], "body": sub["body"], "created_at": created_at}
     # An STB paired with a household on the staff page (edge/residents/households.py) speaks for that household.
@@ -78,8 +84,9 @@ class Outbox:
     task, so a resident who hangs up mid-request cannot abandon a half-done write.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, quota: SubmissionQuota | None = None) -> None:
         self.db = db
+        self.quota = quota or SubmissionQuota()
         self._pending: list[tuple[str, dict[str, Any], asyncio.Future[Outcome]]] = []
         self._committer: asyncio.Task[None] | None = None
 
@@ -95,7 +102,7 @@ class Outbox:
             group, self._pending = self._pending, []
             try:
                 async with self.db.write() as conn:
-                    outcomes = [await _queue_one(conn, vid, sub) for vid, sub, _ in group]
+                    outcomes = [await _queue_one(conn, vid, sub, self.quota) for vid, sub, _ in group]
             except Exception as exc:  # noqa: BLE001 - every waiting resident must get an answer
                 for _, _, future in group:
                     if not future.done():

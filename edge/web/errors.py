@@ -65,7 +65,10 @@ def _answer(request: web.Request, status: int, code: str, detail: str, extra: di
     pages = request.config_dict.get(ERROR_PAGES)
     page = None if json_only or pages is None else pages.for_path(request.path)
     if page is None:
-        raise ApiError(status, code, detail, **extra)
+        err = ApiError(status, code, detail, **extra)
+        if "retry_after_s" in extra:  # a limit's refusal says when to come back, as HTTP would have it
+            err.headers["Retry-After"] = str(extra["retry_after_s"])
+        raise err
     try:
         return page(request, status, detail)
     except Exception:

@@ -32,8 +32,10 @@ def edge_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 async def edge_client(aiohttp_client, edge_dir: Path):
     # The hub URL points at a closed port: everything here must work with the line down.
-    # Tests register many devices from 127.0.0.1; the per-address limit has its own test.
-    config = load_config(edge_dir, mdns=False, backoff_max_s=1.0, device_registrations_per_hour=1000)
+    # Tests register many devices from 127.0.0.1, and send many submissions from one; the per-address limit and
+    # the submission quotas have their own tests.
+    config = load_config(edge_dir, mdns=False, backoff_max_s=1.0, device_registrations_per_hour=1000,
+                         submissions_per_device_per_hour=1000)
     return await aiohttp_client(create_app(config))
 
 

@@ -83,6 +83,7 @@
                function (status) {
                  sending = false;
                  if (status === 200 || status === 201) { location.href = '/tv/mine/' + id; }
+                 else if (status === 429) { say('form.too_many'); }
                  else { say('form.failed'); }
                });
   };

@@ -18,6 +18,8 @@
       sending = false;
       if (status === 200 || status === 201) {
         setText(byId('vote-status'), TV.text('vote.sent', { label: question.choices[n - 1] }));
+      } else if (status === 429) {
+        setText(byId('vote-status'), TV.text('form.too_many'));
       } else if (status === 403 && data && data.error === 'not_paired') {
         setText(byId('vote-status'), TV.text('vote.not_paired'));
       } else {
