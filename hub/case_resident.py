@@ -48,14 +48,19 @@ def status_body(case: Case, unit_name: str | None, at: float) -> dict[str, Any]:
 async def tell_village(tx: Tx, down: DownFeed, case: Case) -> None:
     """Send the case's state down to the village it came from (cases filed through Open311 have none), and to the
     residents of its duplicates; a duplicate's resident is told the state of the case it was merged into."""
-    root_id = await tx.merged_into(case.id)
-    root = await tx.get_case(root_id) if root_id else None
+    root, duplicates = await tx.merge_relatives(case.id)
     if root is not None:
         await _tell(tx, down, root, case)
         return
     await _tell(tx, down, case, case)
-    for duplicate in await tx.duplicates_of(case.id):
+    for duplicate in duplicates:
         await _tell(tx, down, case, duplicate)
+
+
+async def tell_new_case(tx: Tx, down: DownFeed, case: Case) -> None:
+    """The first status of a case opened just now, which nothing can have been merged with yet: no look-up of
+    merges, as this runs once per submission inside an edge's up batch."""
+    await _tell(tx, down, case, case)
 
 
 async def _tell(tx: Tx, down: DownFeed, state_of: Case, resident_of: Case) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import audit
 from .case_models import OPEN_STATES, Case
-from .case_resident import reply_to_duplicates, tell_village
+from .case_resident import reply_to_duplicates, tell_new_case, tell_village
 from .case_routing import CASE_KINDS, DEFAULT_DAYS, category_of, route_for, words_of
 from .down_feed import DownFeed
 from .models import Submission
@@ -72,7 +72,7 @@ async def open_case(tx: Tx, down: DownFeed, case: Case, user: str) -> bool:
     routed = f"routed to unit:{rule.unit} ({rule.kind}/{rule.category or '*'})" if rule else \
         f"to the dispatchers of {opened.dispatch_level}"
     await step(tx, down, opened, user, "open", f"{case.kind} {case.category}: {routed}, {days} working day(s)")
-    await tell_village(tx, down, opened)
+    await tell_new_case(tx, down, opened)
     if due.fallback:
         log.warning("case %s: due date counted Monday to Friday past the holiday calendar's years", case.id)
     return True

@@ -25,6 +25,11 @@ _CHANGEABLE = frozenset({"town_id", "state", "unit", "handled_by", "time_limit_d
 # Duplicates (hub/case_merge.py): which case one was merged into, and the cases merged into one, oldest first.
 _MERGED_INTO = "SELECT into_id FROM case_merges WHERE case_id = ?"
 _DUPLICATES = "SELECT c.* FROM case_merges m JOIN cases c ON c.id = m.case_id WHERE m.into_id = ? ORDER BY c.n"
+# Both at once, in one round trip: what telling a resident about a change needs.
+_RELATIVES = (
+    "SELECT 'root' AS relation, c.* FROM case_merges m JOIN cases c ON c.id = m.into_id WHERE m.case_id = ?"
+    " UNION ALL SELECT 'duplicate', c.* FROM case_merges m JOIN cases c ON c.id = m.case_id WHERE m.into_id = ?"
+)
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,13 @@ class CasesTx(SqlTx):
 
     async def duplicates_of(self, case_id: str) -> list[Case]:
         return [Case.from_row(r) for r in await self._all(_DUPLICATES, (case_id,))]
+
+    async def merge_relatives(self, case_id: str) -> tuple[Case | None, list[Case]]:
+        """The case this one was merged into (or None), and the cases merged into this one, oldest first."""
+        rows = await self._all(_RELATIVES, (case_id, case_id))
+        root = next((Case.from_row(r) for r in rows if r["relation"] == "root"), None)
+        duplicates = sorted((Case.from_row(r) for r in rows if r["relation"] == "duplicate"), key=lambda c: c.n)
+        return root, duplicates
 
     async def merge_case(self, case_id: str, into_id: str, username: str) -> list[str]:
         """Record `case_id` as a duplicate of `into_id`; the cases merged into `case_id` before move to `into_id`
