@@ -247,3 +247,20 @@ async def test_a_refused_form_shows_the_hubs_sentence_on_the_case_page_and_chang
                                  allow_redirects=False)
     assert resp.status == 303 and resp.headers["Location"] == f"/admin/cases/{case['id']}?done=assign"
     assert (await world.read(case["id"]))["unit"] == "east-mz"
+
+
+def _section(page: str, key: str) -> str:
+    start = page.index(f'id="section-{key}"')
+    return page[start:page.index("</section>", start)]
+
+
+async def test_the_city_dispatcher_finds_a_towns_escalated_case_among_its_overdue_ones(kit: HubKit) -> None:
+    world = await case_world(kit)
+    late, fresh = await _overdue_case(world)
+    await _page_session(kit, "city-disp")
+    page = await (await kit.client.get("/admin/cases")).text()
+    overdue = _section(page, "overdue")
+    assert f'data-id="{late}"' in overdue and "已升级" in overdue and f'data-id="{fresh}"' not in overdue
+    assert f'data-id="{fresh}"' in _section(page, "recent")  # the city also sees the latest of everything
+    page = await (await kit.client.get(f"/admin/cases/{late}")).text()
+    assert 'id="assign-form"' in page and 'id="merge-form"' in page and 'id="accept-form"' not in page
