@@ -75,11 +75,22 @@ def _copy_distribution(dist: importlib.metadata.Distribution, site: Path) -> Non
             shutil.copy2(source, target)
 
 
+# What the packaged appliance sets unlike the defaults. Contract v2: the appliance turns TLS on, so the staff page
+# (passwords, residents' phone numbers) is served over HTTPS with the certificate the city CA issues at enrollment.
+APPLIANCE_SETTINGS = {"staff_tls_listen": "0.0.0.0:8443"}
+
+
 def default_config() -> str:
-    """Every edge setting, commented out at its default: the box runs on defaults until a line is uncommented."""
+    """Every edge setting, commented out at its default (the box runs on defaults until a line is uncommented),
+    except the appliance's own choices, which are set."""
     lines = ["# VillageNet village edge settings (docs/settings.md). Uncomment a line to change it; this file is",
-             "# read through the same settings table as DATA/config.toml, so a typo is refused with its name.", ""]
+             "# read through the same settings table as DATA/config.toml, so a typo is refused with its name.", "",
+             "# Set by the package (the appliance serves the staff page over HTTPS):"]
+    lines += [f'{name} = "{value}"' for name, value in APPLIANCE_SETTINGS.items()]
+    lines.append("")
     for s in SETTINGS.settings:
+        if s.name in APPLIANCE_SETTINGS:
+            continue
         if s.default is None:
             value = '""  # not set by default'
         elif isinstance(s.default, bool):

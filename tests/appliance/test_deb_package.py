@@ -7,6 +7,7 @@ DPKG_ROOT set (dpkg --force-script-chrootless), which is why they must honour it
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import json
 import re
@@ -123,15 +124,16 @@ def _get(url: str) -> bytes | None:
         return None
 
 
-def test_the_default_config_is_every_setting_at_its_default_and_each_line_can_be_uncommented(
+def test_the_default_config_is_every_setting_at_its_default_but_https_staff_and_each_line_can_be_uncommented(
         deb: Path, tmp_path: Path) -> None:
     subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path / "x")], check=True)
     text = (tmp_path / "x" / CONFIG).read_text()
     config = tmp_path / "edge.toml"
     config.write_text(text)
-    assert load_config(tmp_path, config) == load_config(tmp_path)
+    appliance = dataclasses.replace(load_config(tmp_path), staff_tls_listen="0.0.0.0:8443")
+    assert load_config(tmp_path, config) == appliance, "the packaged box serves its staff page over HTTPS"
     uncommented = re.sub(r"^# (\w+ = (?!\"\"  # not set).*)$", r"\1", text, flags=re.M)
     config.write_text(uncommented)
-    assert load_config(tmp_path, config) == load_config(tmp_path), "a default written wrong"
+    assert load_config(tmp_path, config) == appliance, "a default written wrong"
     named = set(re.findall(r"^(\w+) = ", uncommented, re.M)) | set(re.findall(r"^# (\w+) = \"\"", text, re.M))
     assert named == {s.name for s in SETTINGS.settings}
