@@ -52,7 +52,7 @@ def parse_month(raw: str | None, now: float) -> date:
 
 
 def _charts(answer: dict[str, Any], t: Any) -> dict[str, str]:
-    towns = answer["towns"]
+    towns = answer["towns"] if len(answer["towns"]) > 1 else answer["villages"]  # a town's report: its villages
     rates = [Series(t(f"dash.h.{key}"), color, [get(town["cases"]) for town in towns]) for (key, get), color in zip(
         (("accepted_on_time_rate", lambda c: c["accepted_on_time_rate"]),
          ("answered_on_time_rate", lambda c: c["answered_on_time_rate"]),

@@ -36,15 +36,17 @@
     ]
   });
 
+  // A town's (or a village's) dashboard compares its villages: one bar group of the town alone says little.
+  var places = data.towns.length > 1 ? data.towns : data.villages;
   chart("chart-towns", {
     tooltip: { trigger: "axis" }, legend: LEGEND, grid: { left: 48, right: 12, top: 56, bottom: 64 },
-    xAxis: { type: "category", data: data.towns.map(function (t) { return t.name; }),
-             axisLabel: { interval: 0, rotate: data.towns.length > 5 ? 40 : 0 } },
+    xAxis: { type: "category", data: places.map(function (t) { return t.name; }),
+             axisLabel: { interval: 0, rotate: places.length > 5 ? 40 : 0 } },
     yAxis: RATE_AXIS,
     series: [
-      { name: tr("js.dash.accepted"), type: "bar", data: data.towns.map(function (t) { return pct(t.cases.accepted_on_time_rate); }) },
-      { name: tr("js.dash.answered"), type: "bar", data: data.towns.map(function (t) { return pct(t.cases.answered_on_time_rate); }) },
-      { name: tr("js.dash.satisfied"), type: "bar", data: data.towns.map(function (t) { return pct(t.cases.satisfaction.satisfied_rate); }) }
+      { name: tr("js.dash.accepted"), type: "bar", data: places.map(function (t) { return pct(t.cases.accepted_on_time_rate); }) },
+      { name: tr("js.dash.answered"), type: "bar", data: places.map(function (t) { return pct(t.cases.answered_on_time_rate); }) },
+      { name: tr("js.dash.satisfied"), type: "bar", data: places.map(function (t) { return pct(t.cases.satisfaction.satisfied_rate); }) }
     ]
   });
 

@@ -134,6 +134,8 @@ async def test_a_town_viewer_sees_only_the_town_on_a_phone_and_is_refused_elsewh
             driver.get(base + NOVEMBER)
             _charts_drawn(driver)
             save_screenshot(driver, "dashboard-town-390")
+            driver.execute_script("document.getElementById('chart-towns').scrollIntoView()")
+            save_screenshot(driver, "dashboard-town-charts-390")
             offered = [o.get_attribute("value") or "" for o in
                        Select(driver.find_element(By.ID, "dash-scope-select")).options]
             overflow = int(driver.execute_script(
