@@ -16,6 +16,7 @@ from protocol.ack import make_ack
 from protocol.errors import ProtocolError
 from protocol.feed import BATCH_LIMITS, feed_name
 from protocol.stick_sync import (
+    TRUST_NAME,
     ack_name,
     batch_name,
     list_files,
@@ -50,6 +51,7 @@ async def import_from(data_dir: Path, sync_dir: Path) -> dict[str, Any]:
             except (ProtocolError, HubError) as exc:
                 log.warning("sneakernet: village %s refused: %s", vid, exc.detail)
                 report["refused"].append(f"{vid}: {exc.detail}")
+        write_file(sync_dir, TRUST_NAME, keys.trust_raw)  # a rotated or revoked signing key reaches the box too
     finally:
         await store.close()
     return report

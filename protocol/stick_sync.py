@@ -41,6 +41,11 @@ def ack_name(village_id: str) -> str:
     return f"ack-{village_id}.vna"
 
 
+# The hub's current trust document, so a box whose line is down still learns of a rotated or revoked signing key.
+TRUST_NAME = "trust.vnt"
+TRUST_MAX_BYTES = 64 * 1024
+
+
 @dataclass(frozen=True)
 class StickFile:
     kind: str  # up, down, position, ack

@@ -32,6 +32,8 @@ from protocol.database import Database
 from protocol.errors import ProtocolError
 from protocol.feed import feed_name, make_batch
 from protocol.stick_sync import (
+    TRUST_MAX_BYTES,
+    TRUST_NAME,
     batch_name,
     list_files,
     make_position,
@@ -40,6 +42,7 @@ from protocol.stick_sync import (
     remove_files,
     write_file,
 )
+from protocol.trust import open_trust
 
 log = logging.getLogger(__name__)
 STICK_BATCH_BYTES = 4 * 1024 * 1024
@@ -115,6 +118,18 @@ async def import_with(db: Database, holder: StateHolder, clock: HubClock, sync_d
     if state is None:
         raise NotProvisioned("this box is not provisioned; apply a bundle first")
     applied, refused, acked = 0, [], None
+    trust_file = sync_dir / TRUST_NAME
+    if trust_file.exists():
+        # Before the batches: a signing key the hub revoked must not sign what this stick carries.
+        try:
+            raw = read_file(trust_file, TRUST_MAX_BYTES)
+            doc = open_trust(raw, state.root_key, now=clock.now_at_least(), min_version=holder.trust().version)
+            if doc.version > holder.trust().version:
+                holder.set_enrolled(raw)
+                log.info("sneakernet: trust document version %d taken from the stick", doc.version)
+        except ProtocolError as exc:
+            log.warning("sneakernet: refused %s: %s", TRUST_NAME, exc.detail)
+            refused.append(f"{TRUST_NAME}: {exc.detail}")
     files = [f for f in list_files(sync_dir) if f.village_id == state.village_id]
     for f in (f for f in files if f.kind == "down"):
         try:

@@ -54,6 +54,7 @@ def test_init_refuses_to_build_over_a_trust_document_whose_keys_are_gone(tmp_pat
     data = tmp_path / "hub"
     run("init", "--data", str(data))
     (data / "root.key").unlink()
+    (data / "root.pub").unlink()  # root.pub alone would be a root kept offline, which is fine
     trust = (data / "trust.vnt").read_bytes()
     result = run("init", "--data", str(data))
     assert result.returncode == 2
