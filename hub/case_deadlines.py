@@ -39,7 +39,9 @@ def missed(case: Case, at: float) -> str | None:
     """Which deadline an open case has missed by `at`, if any."""
     if case.state == "assigned" and case.accept_by is not None and case.accept_by < at:
         return f"not signed for by {rfc3339(case.accept_by)}"
-    if case.state in ("assigned", "in_progress") and case.due_at is not None and case.due_at < at:
+    # A case still with its dispatchers (never assigned, or returned) is on the resident's clock too: left there past
+    # its due date it escalates like any other, or "not ours" would stop the clock.
+    if case.state in ("new", "assigned", "in_progress") and case.due_at is not None and case.due_at < at:
         return f"not answered by {rfc3339(case.due_at)}"
     return None
 

@@ -111,7 +111,7 @@ class CasesReads:
         """Open cases past a deadline not yet marked overdue, and answered cases waiting since `answered_before`."""
         rows = await self._db.fetchall(
             "SELECT id FROM cases WHERE (overdue = 0 AND ((state = 'assigned' AND accept_by < ?)"
-            " OR (state IN ('assigned', 'in_progress') AND due_at < ?)))"
+            " OR (state IN ('new', 'assigned', 'in_progress') AND due_at < ?)))"
             " OR (state = 'answered' AND answered_at < ?) ORDER BY n",
             (at, at, answered_before),
         )

@@ -57,6 +57,20 @@ async def test_a_case_past_its_due_date_is_overdue_for_the_city_dispatcher(kit: 
     assert "not answered by" in (await world.read(case["id"]))["history"][-2]["detail"]
 
 
+async def test_a_case_left_with_its_town_dispatcher_past_its_due_date_escalates_to_the_city(kit: HubKit) -> None:
+    world = await case_world(kit)
+    # No routing rule: the consultation waits for the town's dispatchers, due in 3 working days (Thursday the 5th).
+    world.kit.hub.store.clock = lambda: shanghai(2026, 11, 2)
+    case = await world.case_of(await world.submit(), world.town_dispatcher)
+    assert case["state"] == "new"
+    assert (await sweep(kit.hub.store, kit.hub.down, shanghai(2026, 11, 5, 23))).overdue == 0
+    await sweep(kit.hub.store, kit.hub.down, shanghai(2026, 11, 6, 9))
+    assert await _overdue_for(world, world.city_dispatcher) == [case["id"]]
+    seen = await world.read(case["id"])
+    assert (seen["overdue"], seen["escalated_to"], seen["state"]) == (True, "city", "new")
+    assert "not answered by" in seen["history"][-2]["detail"]
+
+
 async def test_a_handler_outside_the_unit_gets_403_and_nothing_changes(kit: HubKit) -> None:
     world = await case_world(kit)
     case = await _routed_case(world)
