@@ -186,3 +186,14 @@ async def test_the_hub_serves_its_own_echarts_with_the_sha256_its_note_gives(cit
     served = hashlib.sha256(await resp.read()).hexdigest()
     assert served in re.findall(r"`([0-9a-f]{64})`", note)
     assert (await city.client.get("/admin/static/vendor/echarts/LICENSE")).status == 200
+
+
+async def test_a_units_handler_sees_the_dashboard_of_the_cases_the_unit_holds(city: HubKit) -> None:  # noqa: F811
+    await make_official(city, "mz-banli", "handler", "unit:east-mz", "民政办承办人", password=DEMO_PASSWORD)
+    handler = await login(city, "mz-banli", DEMO_PASSWORD)
+    _at_end_of_november(city)
+    page = await city.client.get(NOVEMBER, headers=handler)
+    html = await page.text()
+    assert page.status == 200, html
+    assert "城关镇民政办" in html and "66.7%" in html  # c1, c2, c6: c1 and c6 signed for on time, c2 late
+    assert "本期受理 3 件" in html
