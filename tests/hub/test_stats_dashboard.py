@@ -97,6 +97,14 @@ async def test_the_dashboard_shows_the_hand_computed_rates_of_the_city_and_a_tow
             loaded = driver.execute_script(
                 "return performance.getEntries().map(function (e) { return e.name; })")
             assert base + "/admin/static/vendor/echarts/echarts.common.min.js" in loaded
+            links = driver.execute_async_script("""
+                var done = arguments[arguments.length - 1], ids = ["dash-xlsx", "dash-report"];
+                Promise.all(ids.map(function (id) {
+                  return fetch(document.getElementById(id).href).then(function (r) {
+                    return r.status + " " + r.headers.get("Content-Type"); });
+                })).then(done);""")
+            assert links == ["200 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                             "200 application/pdf"]  # the links work with the page's session
             return _cards(driver)
 
         cards = await _in_browser(the_city)
