@@ -1,6 +1,6 @@
 """The cases' kept per-day and per-month totals (hub/store_stats_cases.py) always equal a recount of the raw rows:
 after a mix of real case actions through the API (routing, assigning, signing, returning, replying, ratings that
-close or reopen, closing), for every kind of scope and for periods of whole and partial months; and a database
+close or reopen, closing, merging a duplicate), for every kind of scope and for periods of whole and partial months; and a database
 made before the totals gets them counted once when the hub opens it.
 """
 
@@ -49,10 +49,10 @@ async def _same_as_recount(store: HubStore, periods: list[Period] | None = None)
 async def _mixed_actions(world: CaseWorld) -> None:
     await world.route("consultation", "east-mz", 3)
     w = world
-    subs = [await w.submit() for _ in range(6)]
+    subs = [await w.submit() for _ in range(7)]
     unrouted = await w.submit("incident", {"text": "路面塌陷", "category": "道路"})
     cases = [await w.case_of(s, w.handler) for s in subs]
-    c0, c1, c2, c3, c4, c5 = (c["id"] for c in cases)
+    c0, c1, c2, c3, c4, c5, c6 = (c["id"] for c in cases)
     await w.act(c0, "accept", w.handler)
     await w.act(c0, "reply", w.handler, {"text": "已答复。"})
     await w.rate(subs[0], 5)  # closed by a good rating
@@ -67,6 +67,7 @@ async def _mixed_actions(world: CaseWorld) -> None:
     await w.act(c4, "reply", w.handler, {"text": "已答复。"})
     await w.rate(subs[4], 3)
     await w.act(c5, "close", w.city_dispatcher)
+    await w.act(c6, "merge", w.town_dispatcher, {"into": c1})  # a duplicate: closed, counted as its own case
     other = await w.case_of(unrouted)
     await w.act(other["id"], "assign", w.city_dispatcher, {"unit": "east-cg"})
 
@@ -76,7 +77,7 @@ async def test_the_kept_totals_equal_a_recount_of_the_cases_after_a_mix_of_case_
     await _same_as_recount(kit.hub.store)
     await _mixed_actions(world)
     counts = await kit.hub.store.case_counts("city", _periods()[1], time.time(), by="scope")
-    assert counts[0]["total"] == 7 and counts[0]["state_closed"] == 3 and counts[0]["score_2"] == 1
+    assert counts[0]["total"] == 8 and counts[0]["state_closed"] == 4 and counts[0]["score_2"] == 1
     await _same_as_recount(kit.hub.store)
 
 
