@@ -149,6 +149,13 @@ def cases_in_scope_sql(scope: str) -> tuple[str, list[str]]:
     return f"c.village_id IN (SELECT v.id FROM villages v WHERE {condition})", params
 
 
+def _received_in(scope: str, period: Period) -> tuple[str, list[Any]]:
+    """A condition on `cases c`: in the scope's figures and received in the period."""
+    condition, params = cases_in_scope_sql(scope)
+    start, end = period.bounds()
+    return f"c.received_at >= ? AND c.received_at < ? AND {condition}", [start, end, *params]
+
+
 def _combined(row: dict[str, Any]) -> dict[str, Any]:
     """The figures' counts from the kept and the live ones of one group."""
     out = {name: row.get(name) or 0 for name in SETTLED if not name.endswith("_with_deadline")}
@@ -185,7 +192,7 @@ class CaseStatsReads:
         through Open311) and unit (None: with a dispatcher) with the village's town, per day (by="day"), or in
         all (by="scope")."""
         condition, params = cases_in_scope_sql(scope)
-        start, end = period.bounds()
+        received, received_params = _received_in(scope, period)
         keys = _GROUPS[by]
         kept_keys = ", ".join(f"c.{k} AS {k}" if by != "scope" else f"'' AS {k}" for k in keys)
         columns = ", ".join(("village_id", "unit", *(["day"] if by == "day" else []), *SETTLED))
@@ -206,8 +213,8 @@ class CaseStatsReads:
         live = await self._grouped(
             f"WITH k AS (SELECT ? AS now) SELECT {live_keys},"
             f" {_LIVE_SUMS} FROM cases c"
-            f" WHERE {_UNSETTLED} AND c.received_at >= ? AND c.received_at < ? AND {condition}",
-            by, [now, start, end, *params],
+            f" WHERE {_UNSETTLED} AND {received}",
+            by, [now, *received_params],
         )
         groups: dict[tuple[Any, ...], dict[str, Any]] = {}
         for row in [*kept, *live]:
@@ -221,14 +228,13 @@ class CaseStatsReads:
 
     async def case_counts_from_rows(self, scope: str, period: Period, now: float) -> list[dict[str, Any]]:
         """`case_counts` from the cases themselves, every case read (the reference the kept totals must equal)."""
-        condition, params = cases_in_scope_sql(scope)
-        start, end = period.bounds()
+        received, params = _received_in(scope, period)
         sums = ", ".join(f"sum({_flag(cond, 'c')}) AS {name}" for name, cond in {**SETTLED, **LIVE}.items())
         rows = await self._db.fetchall(
             f"WITH k AS (SELECT ? AS now) SELECT c.village_id AS village_id, v.town_id AS town_id, c.unit AS unit,"
             f" {sums} FROM cases c NOT INDEXED LEFT JOIN villages v ON v.id = c.village_id"
-            f" WHERE c.received_at >= ? AND c.received_at < ? AND {condition} GROUP BY c.village_id, c.unit",
-            [now, start, end, *params],
+            f" WHERE {received} GROUP BY c.village_id, c.unit",
+            [now, *params],
         )
         return [{"village_id": r["village_id"], "unit": r["unit"], "town_id": r["town_id"], **_combined(dict(r))}
                 for r in rows]
@@ -238,31 +244,28 @@ class CaseStatsReads:
         """Per village and unit (with the village's town): the whole seconds from receiving to answering of each
         answered case received in `period`, unsorted. One text per group: a year of a city is some 180,000
         numbers, and reading them as rows took half a second."""
-        condition, params = cases_in_scope_sql(scope)
-        start, end = period.bounds()
+        received, params = _received_in(scope, period)
         # The village's town is looked up once per group, not once per case.
         rows = await self._db.fetchall(
             "SELECT (SELECT town_id FROM villages WHERE id = g.village_id), g.village_id, g.unit, g.seconds FROM"
             " (SELECT c.village_id AS village_id, c.unit AS unit,"
             "  group_concat(CAST(c.answered_at - c.received_at AS INTEGER)) AS seconds FROM cases c"
-            f"  WHERE c.answered_at IS NOT NULL AND c.received_at >= ? AND c.received_at < ? AND {condition}"
+            f"  WHERE c.answered_at IS NOT NULL AND {received}"
             "  GROUP BY c.village_id, c.unit) g",
-            [start, end, *params],
+            params,
         )
         return [(r[0], r[1], r[2], [int(x) for x in r[3].split(",")]) for r in rows]
 
     async def overdue_cases(self, scope: str, period: Period, now: float, limit: int) -> list[dict[str, Any]]:
         """The cases counted in the `overdue` figure (received in `period`, overdue as of `now`), the oldest first:
         id, village and its name, town, unit and its name, state and the deadlines."""
-        condition, params = cases_in_scope_sql(scope)
-        start, end = period.bounds()
+        received, params = _received_in(scope, period)
         rows = await self._db.fetchall(
             "WITH k AS (SELECT ? AS now) SELECT c.id AS id, c.village_id AS village_id, v.name AS village_name,"
             " v.town_id AS town_id, c.unit AS unit, u.name AS unit_name, c.state AS state,"
             " c.received_at AS received_at, c.accept_by AS accept_by, c.due_at AS due_at"
             " FROM cases c LEFT JOIN villages v ON v.id = c.village_id LEFT JOIN units u ON u.id = c.unit"
-            f" WHERE {_UNSETTLED} AND c.received_at >= ? AND c.received_at < ? AND {condition}"
-            f" AND {LIVE['overdue']} ORDER BY c.received_at LIMIT ?",
-            [now, start, end, *params, limit],
+            f" WHERE {_UNSETTLED} AND {received} AND {LIVE['overdue']} ORDER BY c.received_at LIMIT ?",
+            [now, *params, limit],
         )
         return [dict(r) for r in rows]
