@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 MAX_HEAD_BYTES = 8 * 1024
 MAX_WAITING_BYTES = 64 * 1024  # pipelined requests held while one is answered; past this, reading pauses
 IDLE_TIMEOUT_S = 75.0  # as aiohttp's keep-alive
+# A request head must be complete this long after its first byte: a host that trickles a head a byte at a time
+# keeps its connection active, so the idle timeout alone would never close it (issue 14).
+HEAD_TIMEOUT_S = 20.0
 # Present on a request the front door leaves to aiohttp: a body, an upgrade or an expectation to answer.
 _NOT_OURS = frozenset(("content-length", "transfer-encoding", "upgrade", "expect"))
 # Sent with a file's head, so head and file leave in full packets and not as a lone small head first (what nginx's
@@ -51,7 +54,10 @@ class FrontDoor:
         return Connection(self)
 
     def close_idle(self, now: float) -> None:
-        for conn in [c for c in self.connections if now - c.last_active > IDLE_TIMEOUT_S and not c.busy]:
+        """Close connections idle too long, and those whose request head has been arriving for too long."""
+        for conn in [c for c in self.connections if not c.busy and (
+                now - c.last_active > IDLE_TIMEOUT_S
+                or (c.head_since is not None and now - c.head_since > HEAD_TIMEOUT_S))]:
             conn.close()
 
     def close_all(self) -> None:
@@ -72,6 +78,7 @@ class Connection(asyncio.Protocol):
         self.paused = False
         self.closing = False
         self.last_active = self.loop.time()
+        self.head_since: float | None = None  # when the first byte of a head not yet complete came
 
     # -- asyncio protocol ---------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -117,7 +124,10 @@ class Connection(asyncio.Protocol):
             if end < 0:
                 if len(self.buffer) > MAX_HEAD_BYTES:
                     self._hand_over()
+                elif self.buffer and self.head_since is None:
+                    self.head_since = self.loop.time()
                 return
+            self.head_since = None
             parsed = _parse(bytes(self.buffer[:end]), self.remote)
             if parsed is None:
                 self._hand_over()

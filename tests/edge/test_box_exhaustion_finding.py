@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import statistics
 import time
 import uuid
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 
 from edge.app import create_app
 from edge.config import load_config
+from edge.serving.front_door import HEAD_TIMEOUT_S
+from edge.serving.run import close_front_door, open_front_door
 from tests.device_kit import Registered, register_with
 from tests.hub.kit import start_hub
 
@@ -69,7 +72,7 @@ async def test_a_submission_body_sent_a_byte_a_second_is_cut_off_while_others_ar
     answers = await served_meanwhile(client, "/api/v1/info", trickle)
     cut_after = await trickle
     assert cut_after < 1.0 + 3.0, cut_after  # the grace, then the first checks below the least rate
-    assert len(answers) >= 5 and max(answers) < 1.0
+    assert len(answers) >= 5 and statistics.median(answers) < 0.5  # served all along, not held behind the trickle
     assert _count(edge_dir, "submissions") == 0
 
 
@@ -82,7 +85,7 @@ async def test_a_sync_body_sent_a_byte_a_second_is_cut_off_at_the_hub_while_othe
     trickle = asyncio.create_task(trickle_until_cut(kit.client.port, head, 0.5, give_up_s=20))
     answers = await served_meanwhile(kit.client, "/api/v1/trust", trickle)
     assert await trickle < 4.0
-    assert len(answers) >= 5 and max(answers) < 1.0
+    assert len(answers) >= 5 and statistics.median(answers) < 0.5
 
 
 async def test_a_body_at_a_slow_but_real_speed_goes_through(aiohttp_client: Any, edge_dir: Path) -> None:
@@ -142,3 +145,31 @@ async def test_the_village_stops_taking_submissions_at_its_daily_cap_whoever_sen
     last = await _submit(client, await register_with(client))
     assert last.status == 429 and (await last.json())["error"] == "too_many_submissions_village"
     assert _count(edge_dir, "submissions") == 5
+
+
+async def test_a_request_head_trickled_a_byte_at_a_time_is_cut_off_by_the_front_door(
+    aiohttp_client: Any, edge_dir: Path
+) -> None:
+    """The front door reads heads itself: one still incomplete HEAD_TIMEOUT_S after its first byte is closed at
+    the next sweep, while a quiet kept-alive connection (no bytes of a new head yet) stays, up to the idle limit."""
+    client = await aiohttp_client(create_app(load_config(edge_dir, mdns=False)))
+    assert client.server.runner is not None and client.server.runner.server is not None
+    door, server = await open_front_door(client.app, client.server.runner.server, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        slow_reader, slow = await asyncio.open_connection("127.0.0.1", port)
+        quiet_reader, quiet = await asyncio.open_connection("127.0.0.1", port)
+        for byte in b"GET /api/v1/info HTTP/1.1\r\nHost: bo":
+            slow.write(bytes([byte]))
+            await slow.drain()
+            await asyncio.sleep(0.01)
+        assert len(door.connections) == 2
+        door.close_idle(asyncio.get_running_loop().time() + HEAD_TIMEOUT_S + 1)  # the sweep, that much later
+        assert await asyncio.wait_for(slow_reader.read(), 2) == b""
+        assert len(door.connections) == 1  # the quiet one
+        quiet.write(b"GET /api/v1/info HTTP/1.1\r\nHost: box\r\nConnection: close\r\n\r\n")
+        assert (await asyncio.wait_for(quiet_reader.read(), 5)).startswith(b"HTTP/1.1 200")
+        slow.close()
+        quiet.close()
+    finally:
+        await close_front_door(door, server)
