@@ -17,8 +17,10 @@ def test_defaults_are_the_documented_ones(tmp_path: Path) -> None:
     assert config.max_blob_bytes == 2 * 1024**3
     assert {s.name for s in SETTINGS.settings} == {
         "listen", "status_interval_s", "status_timeout_s", "status_concurrency", "offline_after_missed",
-        "longpoll_max_s", "down_batch_max_bytes", "max_blob_bytes",
+        "longpoll_max_s", "down_batch_max_bytes", "max_blob_bytes", "body_grace_s", "body_min_bytes_per_s",
+        "tls", "tls_names", "rollout_check_s",
     }
+    assert config.tls is False, "contract v2: TLS only when settings turn it on"
 
 
 def test_config_toml_is_read_and_overrides_win(tmp_path: Path) -> None:
