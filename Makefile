@@ -24,7 +24,7 @@ TEST_WORKERS ?= 4
 test: $(STAMP)
 	$(BIN)/ruff check edge hub protocol provisioning firmware_hooks deploy tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not slow and not realtime"
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=15 -m "not slow and not realtime"
 	$(BIN)/pytest -q -m "realtime and not slow"
 
 bench: $(STAMP)
