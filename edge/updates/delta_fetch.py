@@ -14,6 +14,8 @@ import asyncio
 import hashlib
 import logging
 import re
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass
 
 import aiohttp
@@ -74,19 +76,19 @@ async def fetch_reusing(store: ContentStore, session: aiohttp.ClientSession, bas
                 i += 1
                 continue
             run = _missing_run(index, i, known)
-            data = await _get_run(session, base_url, sha256, size, run, budget)
-            for chunk in run:
-                piece = data[chunk.offset - run[0].offset:][: chunk.length]
-                if hashlib.sha256(piece).digest() != chunk.sha256:
-                    # Damaged on the line, or an index that lies: the two look alike here, and the whole
-                    # download has its own repair of damaged chunks. What was checked so far stays a seed.
-                    log.warning("chunk at byte %d of %s does not match the index; fetching it whole",
-                                chunk.offset, sha256)
-                    return None
-                out.write(piece)
-                out.flush()  # on its way to disk at once: a cut keeps what came
-            received += len(data)
-            i += len(run)
+            async with aclosing(_run_chunks(session, base_url, sha256, size, run, budget)) as pieces:
+                async for piece in pieces:
+                    chunk = index[i]
+                    if hashlib.sha256(piece).digest() != chunk.sha256:
+                        # Damaged on the line, or an index that lies: the two look alike here, and the whole
+                        # download has its own repair of damaged chunks. What was checked so far stays a seed.
+                        log.warning("chunk at byte %d of %s does not match the index; fetching it whole",
+                                    chunk.offset, sha256)
+                        return None
+                    out.write(piece)
+                    out.flush()  # on its way to disk at once: a cut keeps every chunk that came whole
+                    received += len(piece)
+                    i += 1
     if await asyncio.to_thread(sha256_of_file, part) != sha256:
         part.unlink()
         log.warning("artifact %s assembled from chunks does not match its SHA-256; fetching it whole", sha256)
@@ -132,8 +134,11 @@ def _missing_run(index: list[Chunk], i: int, known: dict[bytes, bytes]) -> list[
     return run
 
 
-async def _get_run(session: aiohttp.ClientSession, base_url: str, sha256: str, size: int, run: list[Chunk],
-                   budget: LineBudget | None) -> bytes:
+async def _run_chunks(session: aiohttp.ClientSession, base_url: str, sha256: str, size: int, run: list[Chunk],
+                      budget: LineBudget | None) -> AsyncGenerator[bytes, None]:
+    """The run's chunks, one by one as their bytes arrive. A run is one request of up to SPAN bytes, while a cut
+    line may carry much less per connection: each chunk (at most 64 KiB) is handed on as soon as it is whole, so
+    the next try resumes after it instead of asking for the whole run again."""
     first, last = run[0].offset, run[-1].offset + run[-1].length - 1
     want = last - first + 1
     async with session.get(f"{base_url}/content/{sha256}", headers={"Range": f"bytes={first}-{last}"}) as resp:
@@ -143,10 +148,18 @@ async def _get_run(session: aiohttp.ClientSession, base_url: str, sha256: str, s
             raise BlobRefused(f"hub answered {resp.status} for bytes {first}-{last} of {sha256}; will ask again")
         if budget is not None:
             await budget.take(want)
-        data = await _read_at_most(resp, want)
-    if data is None or len(data) != want:
+        pending, got, k = bytearray(), 0, 0
+        async for piece in resp.content.iter_chunked(64 * 1024):
+            got += len(piece)
+            if got > want:
+                raise BlobRefused(f"hub sent more than the {want} bytes asked of {sha256}; will ask again")
+            pending += piece
+            while k < len(run) and len(pending) >= run[k].length:
+                yield bytes(pending[: run[k].length])
+                del pending[: run[k].length]
+                k += 1
+    if k != len(run):
         raise BlobRefused(f"hub did not send the {want} bytes asked of {sha256}; will ask again")
-    return data
 
 
 async def _read_at_most(resp: aiohttp.ClientResponse, limit: int) -> bytes | None:
