@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from protocol.http_errors import read_body
+from protocol.http_errors import decode_json, read_body
 
 from .errors import BadInput
 
@@ -29,7 +29,7 @@ async def action_body(request: web.Request) -> dict[str, Any]:
     if raw.strip() == b"":
         return {}
     try:
-        body = json.loads(raw)
+        body = decode_json(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadInput("the body must be empty or a JSON object", "not_json") from None
     if not isinstance(body, dict):

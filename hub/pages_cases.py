@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from protocol.case_status import STATES
+from protocol.http_errors import read_form
 
 from . import case_actions, case_merge
 from .actors import Actor
@@ -279,7 +280,7 @@ async def act(request: web.Request) -> web.Response:
     case_id, action = request.match_info["id"], request.match_info["action"]
     hub = request.app[HUB]
     try:
-        case = await ACTIONS[action](hub.store, hub.down, actor, case_id, form_body(await request.post()))
+        case = await ACTIONS[action](hub.store, hub.down, actor, case_id, form_body(await read_form(request)))
     except HubError as exc:
         return await _case_page(request, actor, refusal=exc.detail, status=exc.status)
     done = urlencode({"done": action})

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from protocol.http_errors import read_body, read_json
+from protocol.http_errors import read_body, read_form, read_json
 
 from . import admin_page, logins, officials, org
 from .actors import Actor, require_role
@@ -99,7 +99,7 @@ async def login_page(request: web.Request) -> web.Response:
     """The page's login: `user` and `password` open a session cookie; `token` (the admin token) still works."""
     if not _same_origin(request):
         return _login_page("请从本站的登录页面登录。Log in from this hub's own login page.", status=403)
-    form = await request.post()
+    form = await read_form(request)
     token = form.get("token")
     if isinstance(token, str) and token:
         if not token_ok(request, token):

@@ -4,13 +4,12 @@ decides. services.json is public; reading and filing requests need an `api_key`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
 
-from protocol.http_errors import read_body
+from protocol.http_errors import decode_json, read_body
 
 from . import open311
 from .errors import BadInput, NotFound
@@ -25,7 +24,7 @@ async def _fields(request: web.Request) -> dict[str, Any]:
     raw = await read_body(request, MAX_JSON)
     if request.content_type == "application/json":
         try:
-            body = json.loads(raw)
+            body = decode_json(raw)
         except (ValueError, UnicodeDecodeError):
             body = None
         if not isinstance(body, dict):

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from protocol.http_errors import read_form
+
 from .actors import ADMIN_TOKEN, Actor
 from .auth import bearer_token, token_ok
 from .errors import Forbidden, HubError, Unauthorized
@@ -31,7 +33,7 @@ REFUSAL = web.RequestKey("refusal", HubError)
 async def _csrf_given(request: web.Request) -> str:
     given = request.headers.get(CSRF_HEADER)
     if given is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        given = str((await request.post()).get(CSRF_FIELD, ""))  # aiohttp keeps the parsed form for the handler
+        given = str((await read_form(request)).get(CSRF_FIELD, ""))  # aiohttp keeps the parsed form for the handler
     return given or ""
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from .errors import ProtocolError
 
@@ -38,9 +40,18 @@ async def read_json(request: web.Request, max_bytes: int) -> Any:
         raise ApiError(413, "too_large", f"the body is larger than {max_bytes} bytes")
     raw = await read_body(request, max_bytes)
     try:
-        return json.loads(raw)
+        return decode_json(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise bad_input("not_json", f"the body is not valid JSON: {exc}") from exc
+
+
+def decode_json(raw: bytes) -> Any:
+    """JSON from outside bytes. Python's decoder recurses per nesting level, so `[[[[…` a few thousand deep (4 KB)
+    raises RecursionError: that is malformed input like any other (ValueError), not a failure of the server."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 async def read_body(request: web.Request, max_bytes: int) -> bytes:
@@ -75,7 +86,24 @@ async def error_middleware(
         raise ApiError(_STATUS_FOR_PROTOCOL.get(exc.code, 400), exc.code, exc.detail) from None
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception as exc:
+        if name_too_long(exc):
+            raise ApiError(404, "not_found", "no such file: its name is longer than any file's can be") from None
         # A bug still answers in the contract's shape; the traceback goes to the log, not to the client.
         log.exception("%s %s failed", request.method, request.path)
         raise ApiError(500, "internal_error", "the server failed to handle this request; see its log") from None
+
+
+def name_too_long(exc: BaseException) -> bool:
+    """A path no file can have: aiohttp's static handler stats the name it is given, and a name longer than the file
+    system allows raises OSError(ENAMETOOLONG) rather than FileNotFoundError. That is a 404, not a failure."""
+    return isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
+    """The request's form fields. aiohttp's parser raises ValueError (or UnicodeDecodeError) on a multipart body
+    without its boundary or with a broken one, and on a form that is not UTF-8: a 400 like any malformed body."""
+    try:
+        return await request.post()
+    except ValueError as exc:
+        raise bad_input("not_form", f"the body is not a valid form: {exc}") from None

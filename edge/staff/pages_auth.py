@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from protocol.http_errors import read_form
+
 from ..web.i18n import normalize_language
 from ..web.per_address import PerAddressLimit
 from .accounts import LoginRefused, authenticate
@@ -52,7 +54,7 @@ async def login_form(request: web.Request) -> web.Response:
 
 @routes.post("/login")
 async def login(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     try:

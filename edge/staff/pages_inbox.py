@@ -8,6 +8,7 @@ from edge.residents.households import missing_checkins
 from edge.residents.inbox import STATES, list_inbox, parse_filters, submission_detail
 from edge.residents.local_replies import add_local_reply, hand_to_town
 from edge.residents.rules import Invalid, parse_uuid
+from protocol.http_errors import read_form
 from protocol.records import SUBMISSION_KINDS
 
 from ..errors import Refused
@@ -57,7 +58,7 @@ async def submission_page(request: web.Request) -> web.Response:
 @allow(*OFFICE)
 async def reply(request: web.Request) -> web.Response:
     sid = _submission_id(request)
-    form = await request.post()
+    form = await read_form(request)
     try:
         await add_local_reply(runtime(request).db, village_id(request), sid, str(form.get("text", "")),
                               current(request).username)
@@ -70,7 +71,7 @@ async def reply(request: web.Request) -> web.Response:
 @allow(*OFFICE)
 async def handover(request: web.Request) -> web.Response:
     sid = _submission_id(request)
-    form = await request.post()
+    form = await read_form(request)
     try:
         await hand_to_town(runtime(request).db, village_id(request), sid, current(request).username,
                            str(form.get("note", "")))

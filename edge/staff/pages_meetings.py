@@ -8,6 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
+from protocol.http_errors import read_form
+
 from ..errors import Refused
 from ..streams import meetings, votes
 from ..streams.errors import StreamRefused
@@ -72,7 +74,7 @@ async def meetings_page(request: web.Request) -> web.Response:
 @routes.post("/meetings")
 @allow(*OFFICE)
 async def schedule(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     try:
         m = await meetings.schedule_meeting(_service(request), str(form.get("title", "")), str(form.get("agenda", "")))
     except StreamRefused as exc:
@@ -103,7 +105,7 @@ async def stop(request: web.Request) -> web.Response:
 @routes.post("/meetings/{id}/vote")
 @allow(*OFFICE)
 async def open_vote(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     choices = [c.strip() for c in str(form.get("choices", "")).splitlines() if c.strip()]
     meeting_id = request.match_info["id"]
     try:

@@ -18,6 +18,7 @@ from edge.residents.households import (
     set_elderly_alone,
     unpair,
 )
+from protocol.http_errors import read_form
 from protocol.records import AREAS, PRIORITIES
 
 from .web import ALL_ROLES, OFFICE, PREFIX, allow, current, done_name, render, runtime, village_id
@@ -47,7 +48,7 @@ async def notices(request: web.Request) -> web.Response:
 @routes.post("/notices")
 @allow(*OFFICE)
 async def publish(request: web.Request) -> web.Response:
-    form = {k: str(v) for k, v in (await request.post()).items() if k != "csrf"}
+    form = {k: str(v) for k, v in (await read_form(request)).items() if k != "csrf"}
     try:
         fields = parse_notice_form(form)
     except ValueError as exc:
@@ -78,7 +79,7 @@ async def households(request: web.Request) -> web.Response:
 @routes.post("/households")
 @allow(*ALL_ROLES)
 async def add_household(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     try:
         await create_household(runtime(request).db, str(form.get("name", "")), str(form.get("address", "")),
                                form.get("elderly_alone") == "1")
@@ -90,7 +91,7 @@ async def add_household(request: web.Request) -> web.Response:
 @routes.post("/households/{id}/pair")
 @allow(*ALL_ROLES)
 async def pair(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     try:
         await pair_by_code(runtime(request).db, request.match_info["id"], str(form.get("code", "")))
     except (ValueError, LookupError) as exc:
@@ -101,7 +102,7 @@ async def pair(request: web.Request) -> web.Response:
 @routes.post("/households/{id}/elderly")
 @allow(*OFFICE)
 async def elderly(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     try:
         await set_elderly_alone(runtime(request).db, request.match_info["id"], form.get("elderly_alone") == "1")
     except LookupError as exc:

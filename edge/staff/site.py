@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from protocol.http_errors import read_form
+
 from ..errors import LoginRequired, Refused
 from ..web.staff_tls import to_https
 from . import pages_auth, pages_inbox, pages_meetings, pages_village
@@ -39,7 +41,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
     if request.path in PUBLIC_PATHS:
         if unsafe:
-            form = await request.post()
+            form = await read_form(request)
             if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), str(form.get("csrf", ""))):
                 return await _refuse_csrf(request)
         return await handler(request)
@@ -52,7 +54,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if unsafe:
         given = request.headers.get("X-CSRF-Token")
         if given is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            given = str((await request.post()).get("csrf", ""))
+            given = str((await read_form(request)).get("csrf", ""))
         if not csrf_matches(session.csrf, given):
             return await _refuse_csrf(request)
     return await handler(request)

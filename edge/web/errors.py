@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from protocol.http_errors import ApiError
+from protocol.http_errors import ApiError, name_too_long
 
 from ..errors import Refused
 
@@ -91,7 +91,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise  # redirects and "see other" after a form
         return _answer(request, exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason, {})
-    except Exception:
+    except Exception as exc:
+        if name_too_long(exc):
+            return _answer(request, 404, "not_found", "没有这个文件。No such file.", {})
         # A bug: the traceback goes to the log; the caller learns only that it failed and where to look.
         log.exception("%s %s failed", request.method, request.path)
         return _answer(request, 500, "internal_error", "这台设备处理请求时出错了，请稍后再试。"
