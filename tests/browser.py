@@ -18,6 +18,7 @@ from selenium.webdriver.chrome.service import Service
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
+PHONE_MIN_WINDOW = 500
 
 
 @contextmanager
@@ -34,12 +35,25 @@ def chromium(width: int = 1280, height: int = 720) -> Iterator[webdriver.Chrome]
     ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    if width < PHONE_MIN_WINDOW:
+        resize(driver, width, height)
     driver.set_page_load_timeout(30)
     try:
         yield driver
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def resize(driver: webdriver.Chrome, width: int, height: int) -> None:
+    """The page's viewport at this size. Headless chromium keeps a window at least 500 px wide, so a phone's width
+    (390 px) is emulated, as its developer tools do: the page lays out and is screenshot at the phone's real width."""
+    if width < PHONE_MIN_WINDOW:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
+    else:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        driver.set_window_size(width, height)
 
 
 def save_screenshot(driver: webdriver.Chrome, name: str) -> Path:

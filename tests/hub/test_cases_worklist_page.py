@@ -20,7 +20,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from hub.case_deadlines import sweep
 from hub.validate import now
-from tests.browser import chromium, save_screenshot
+from tests.browser import chromium, resize, save_screenshot
 
 from .case_kit import CaseWorld, case_world, ops_of_kind, shanghai
 from .kit import HubKit
@@ -66,11 +66,11 @@ def _no_overflow(driver: webdriver.Chrome) -> int:
 def _screenshots(driver: webdriver.Chrome, name: str) -> None:
     """The page at an office PC's size and at a phone's, with nothing wider than the screen."""
     for width, height in (OFFICE, PHONE):
-        driver.set_window_size(width, height)
+        resize(driver, width, height)
         driver.refresh()
         assert _no_overflow(driver) <= 0, (name, width)
         save_screenshot(driver, f"{name}-{width}")
-    driver.set_window_size(*OFFICE)
+    resize(driver, *OFFICE)
 
 
 async def _overdue_case(world: CaseWorld) -> tuple[str, str]:
