@@ -2,7 +2,7 @@
 no hang, and a refused request changes nothing in the database (tests/fuzz/route_fuzzer.py says how).
 
 `make test` sends 25 schemathesis cases per route (made from the schema; refusals checked against the database) and
-200 cheap mutated ones (tests/fuzz/mutation_fuzzer.py; no 5xx, no hang): about 74 s (hub) and 66 s (edge) on an
+200 cheap mutated ones (tests/fuzz/mutation_fuzzer.py; no 5xx, no hang): about 55 s (hub) and 47 s (edge) on an
 idle machine. Schemathesis costs about 4.5 ms of CPU to make a case, so its hundreds are the soak's
 (`pytest -m slow tests/fuzz`, up to 300 per route; docs/security.md, "Fuzzing"). Every case is the same on every
 run (derandomized, seeded), so a failure here fails again on the next run.
