@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -23,7 +24,10 @@ from .conftest import PASSWORD, ThreadedEdge, log_in
 
 
 def wait_text(driver: webdriver.Chrome, css: str, text: str, timeout_s: float = 10) -> None:
-    WebDriverWait(driver, timeout_s).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    # The page redraws the element while we poll: chromium then answers "Node with given id does not belong to the
+    # document" (a WebDriverException, not the StaleElementReferenceException the wait already ignores). Poll again.
+    WebDriverWait(driver, timeout_s, ignored_exceptions=(WebDriverException,)).until(
+        EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
 
 
 def submit_as_stb(edge: ThreadedEdge, device_id: str, kind: str, body: dict[str, Any]) -> str:
