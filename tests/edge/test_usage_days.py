@@ -18,13 +18,14 @@ import pytest
 from aiohttp import web
 
 from edge.residents.households import village_timezone
-from edge.runtime import RUNTIME
+from edge.schema import SCHEMA
 from edge.usage.day_close import close_day, close_finished_days
 from edge.usage.days import day_end_ts, day_of
 from edge.usage.lifecycle import usage_round
 from edge.usage.sampler import Sample, record_sample
 from edge.usage.tally import USAGE_TALLY
 from protocol import codec
+from protocol.database import Database
 from tests.device_kit import Registered, pair_with_new_household, register_with
 from tests.hub.kit import HubKit, start_hub
 from tests.sync.rig import Rig, build_rig
@@ -153,17 +154,26 @@ async def _nothing_to_send(rig: Rig) -> bool:
     return bool((await rig.status())["sync"]["backlog"]["up_records"] == 0)
 
 
+@pytest.fixture
+async def edge_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """The edge's database without a running edge: no usage task can close a day between a test's samples."""
+    db = Database(tmp_path / "edge.db")
+    await db.open(SCHEMA)
+    yield db
+    await db.close()
+
+
 async def test_viewer_minutes_and_peaks_come_from_the_samples_and_hours_the_box_was_off_are_not_credited(
-    edge_client: Any
+    edge_db: Database
 ) -> None:
-    db = edge_client.app[RUNTIME].db
+    db = edge_db
     t0 = datetime(2026, 1, 5, 10, 0, tzinfo=village_timezone()).timestamp()
     # (seconds after t0, live, recorded): the last sample follows 58 minutes with the box off
     for after, live, recorded in ((0, 2, 0), (60, 4, 1), (120, 3, 0), (3600, 5, 0)):
         await record_sample(db, Sample(t0 + after, live, recorded, households=3, alone_registered=2,
                                        alone_checked_in=1))
-    await close_day(db, "v1", "2026-01-05")  # the box's own usage task may close it first: once either way
     await close_day(db, "v1", "2026-01-05")
+    await close_day(db, "v1", "2026-01-05")  # closing it again appends nothing
     ops = [codec.decode(bytes(r["op"])) for r in await db.fetchall("SELECT op FROM up_entries")]
     days = [op for op in ops if op["kind"] == "usage_day" and op["id"] == "usage-2026-01-05"]
     assert len(days) == 1
