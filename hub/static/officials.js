@@ -14,6 +14,23 @@
     message.className = "message " + (kind || "");
   }
 
+  // A done action that moves on to another page says so there too: the message would otherwise show for only the
+  // 0.6 s before the page changes, and an official who looked away would not know it was done.
+  var CARRIED = "villagenet.officials.message";
+  function carry(text, kind) {
+    try { window.sessionStorage.setItem(CARRIED, JSON.stringify({ text: text, kind: kind })); } catch (err) { /* private mode */ }
+  }
+  (function showCarried() {
+    var stored = null;
+    try {
+      stored = window.sessionStorage.getItem(CARRIED);
+      window.sessionStorage.removeItem(CARRIED);
+    } catch (err) { stored = null; }
+    if (!stored) { return; }
+    try { stored = JSON.parse(stored); } catch (err) { return; }
+    if (stored && typeof stored.text === "string") { say(stored.text, stored.kind); }
+  })();
+
   function call(method, url, body, onDone, onProgress, contentType) {
     var xhr = new XMLHttpRequest();
     xhr.open(method, url);
@@ -59,8 +76,14 @@
   }
 
   function finish(done, next) {
-    say(done || TEXTS["js.done"], "done");
-    if (next) { setTimeout(function () { window.location.href = next; }, 600); } else { enableAll(); }
+    var text = done || TEXTS["js.done"];
+    say(text, "done");
+    if (next) {
+      carry(text, "done");
+      setTimeout(function () { window.location.href = next; }, 600);
+    } else {
+      enableAll();
+    }
   }
 
   // A time picked in the browser is a time in Asia/Shanghai, where the city is.

@@ -65,6 +65,12 @@ def wait_text(driver: webdriver.Chrome, css: str, text: str, timeout_s: float = 
     WebDriverWait(driver, timeout_s).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
 
 
+def wait_done_on(driver: webdriver.Chrome, url: str, text: str) -> None:
+    """An action that moves on to another page: the page arrives and says the action's message there too."""
+    WebDriverWait(driver, 30).until(EC.url_to_be(url))
+    wait_text(driver, "#message", text)
+
+
 def log_in(driver: webdriver.Chrome, base: str, user: str) -> None:
     driver.get(base + "/admin/login")
     driver.find_element(By.ID, "login-user").send_keys(user)

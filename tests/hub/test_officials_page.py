@@ -27,6 +27,7 @@ from .officials_page_kit import (
     log_out,
     requests_elsewhere,
     tiny_png,
+    wait_done_on,
     wait_text,
 )
 
@@ -98,8 +99,7 @@ def test_a_town_editor_submits_a_notice_for_two_villages_and_the_town_reviewer_a
         save_screenshot(browser, "officials-review-preview-1366")
         assert requests_elsewhere(browser, city_hub.url) == []
         browser.find_element(By.ID, "approve-button").click()
-        wait_text(browser, "#message", "已通过")
-        WebDriverWait(browser, 30).until(EC.url_to_be(city_hub.url + "/admin/review"))
+        wait_done_on(browser, city_hub.url + "/admin/review", "已通过")  # back to the queue, which says so
         status, notice = city_hub.api("GET", f"/api/v1/notices/{notice_id}")
         assert status == 200 and notice["state"] == "published"
         assert notice["targets"] == ["village:dongshan", "village:xishan"] and notice["reviewed_by"] == REVIEWER
@@ -164,8 +164,7 @@ def test_a_rejected_notice_comes_back_to_its_editor_with_the_reason_and_another_
         assert city_hub.api("GET", f"/api/v1/notices/{notice_id}")[1]["state"] == "in_review"
         browser.find_element(By.ID, "reject-reason").send_keys("请写明停电的具体时间。")
         browser.find_element(By.ID, "reject-button").click()
-        wait_text(browser, "#message", "已退回")
-        WebDriverWait(browser, 30).until(EC.url_to_be(city_hub.url + "/admin/review"))  # back to the queue
+        wait_done_on(browser, city_hub.url + "/admin/review", "已退回")  # back to the queue, which says so
         log_out(browser)
 
         log_in(browser, city_hub.url, EDITOR)
@@ -267,14 +266,7 @@ def test_a_reviewer_publishes_an_emergency_notice_at_once_from_its_preview_which
         assert browser.find_element(By.ID, "notice-author").text == "李娜（qingxi-bianji）"
         save_screenshot(browser, "officials-review-emergency-1366")
         browser.find_element(By.ID, "publish-button").click()
-        # The page says 已立即发布 and goes back to the queue 0.6 s later; a poll slowed by a loaded machine can miss
-        # that window (it failed a full run so), so the message counts if seen before the page moves on.
-        queue = city_hub.url + "/admin/review"
-        seen = WebDriverWait(browser, 30).until(lambda d: "message" if "已立即发布" in str(d.execute_script(
-            "var m = document.getElementById('message'); return m ? m.textContent : '';")) else
-            ("queue" if d.current_url == queue else None))
-        print(f"after publishing: {seen} seen first")
-        WebDriverWait(browser, 30).until(EC.url_to_be(queue))  # back to the queue
+        wait_done_on(browser, city_hub.url + "/admin/review", "已立即发布")  # back to the queue, which says so
         browser.get(city_hub.url + "/admin/")
         assert "山洪预警：请立即转移" in browser.find_element(By.ID, "published").text
         notice = city_hub.api("GET", f"/api/v1/notices/{notice_id}")[1]
