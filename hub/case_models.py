@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .models import Row
 from .validate import rfc3339
+from .working_days import SHANGHAI
 
 STATE_NAMES = {"new": "待派单", "assigned": "待签收", "in_progress": "办理中", "answered": "已答复", "closed": "已办结"}
 OPEN_STATES = ("new", "assigned", "in_progress")
@@ -64,10 +66,17 @@ class Case:
         """Whose dispatchers own it: its village's town, or the city."""
         return f"town:{self.town_id}" if self.town_id else "city"
 
+    @property
+    def number(self) -> str:
+        """What officials and residents read out on the phone: the day it arrived in Shanghai and the hub's running
+        number (`20261207-00042`); the running number alone finds it too (hub/case_search.py)."""
+        return datetime.fromtimestamp(self.received_at, SHANGHAI).strftime("%Y%m%d") + f"-{self.n:05d}"
+
     def to_json(self, names: dict[str, str] | None = None) -> dict[str, Any]:
         names = names or {}
         return {
             "id": self.id,
+            "number": self.number,
             "submission_id": self.submission_id,
             "village_id": self.village_id,
             "village_name": names.get(self.place) if self.village_id else None,

@@ -197,7 +197,8 @@ STREAMS = [
 CASE_ACTIONS = ["assign", "accept", "return", "reply", "extend", "close", "merge"]
 CASES = [
     Op("GET", "/api/v1/cases", "cases in the caller's scope, newest first", ANSWERS,
-       query={**LIST_QUERY, "state": TEXT, "unit": TEXT, "village": TEXT, "overdue": {"enum": ["true", "false"]}},
+       query={**LIST_QUERY, "state": TEXT, "unit": TEXT, "village": TEXT, "overdue": {"enum": ["true", "false"]},
+              "q": {"type": "string", "maxLength": 50}},
        security=OFFICIAL),
     Op("GET", "/api/v1/cases/{id}", "one case with its history", ANSWERS, security=OFFICIAL),
     Op("POST", "/api/v1/cases/{id}/{action}",

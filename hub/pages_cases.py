@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,11 +22,11 @@ from . import case_actions, case_merge
 from .actors import Actor
 from .case_models import OPEN_STATES, Case
 from .case_resident import local_day
+from .case_search import CaseSearch, read_search
 from .down_feed import DownFeed
 from .errors import BadInput, HubError
 from .org import org_tree
 from .page_render import (
-    LOCAL_ZONE,
     LOGIN_PATH,
     refuse_page,
     render_page,
@@ -59,11 +58,6 @@ ACTIONS: dict[str, Act] = {
 }
 
 
-def case_number(case: Case) -> str:
-    """What officials read out on the phone: the day it arrived in Shanghai and the hub's running number."""
-    return datetime.fromtimestamp(case.received_at, LOCAL_ZONE).strftime("%Y%m%d") + f"-{case.n:05d}"
-
-
 @dataclass(frozen=True)
 class CaseRow:
     """A case as the page shows it: the record and the names and dates a person reads."""
@@ -82,7 +76,7 @@ class CaseRow:
 
 
 def _row(case: Case, names: dict[str, str]) -> CaseRow:
-    return CaseRow(case, case_number(case), names.get(case.place, case.place), names.get(f"town:{case.town_id}", ""),
+    return CaseRow(case, case.number, names.get(case.place, case.place), names.get(f"town:{case.town_id}", ""),
                    names.get(f"unit:{case.unit}", case.unit or ""), _day(case.due_at), _day(case.accept_by))
 
 
@@ -102,14 +96,15 @@ class Filters:
     unit: str | None = None
     village: str | None = None
     overdue: bool | None = None
+    search: CaseSearch | None = None
 
     @property
     def any(self) -> bool:
-        return any(v is not None for v in (self.state, self.unit, self.village, self.overdue))
+        return any(v is not None for v in (self.state, self.unit, self.village, self.overdue, self.search))
 
     def case_filter(self, actor: Actor) -> CaseFilter:
         return CaseFilter(within=actor.scope, state=self.state, unit=self.unit, village=self.village,
-                          overdue=self.overdue, limit=SECTION_ROWS)
+                          overdue=self.overdue, search=self.search, limit=SECTION_ROWS)
 
 
 def read_filters(query: Any) -> Filters:
@@ -123,7 +118,7 @@ def read_filters(query: Any) -> Filters:
     overdue = query.get("overdue") or None  # `done` (after an action) is no filter
     if overdue not in (None, "true"):
         raise BadInput("overdue 只能是 true。The parameter overdue must be true or left out.", "bad_parameter")
-    return Filters(state, unit, village, True if overdue else None)
+    return Filters(state, unit, village, True if overdue else None, read_search(query.get("q")))
 
 
 async def _sections(store: HubStore, actor: Actor) -> list[tuple[str, list[Case]]]:

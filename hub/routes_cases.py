@@ -12,6 +12,7 @@ from protocol.http_errors import read_json
 from . import case_actions, case_merge, case_routing
 from .actors import require_role
 from .case_models import Case
+from .case_search import read_search
 from .errors import BadInput
 from .json_answers import MAX_JSON, action_body, json_answer
 from .services import HUB
@@ -50,7 +51,8 @@ async def _answer(request: web.Request, case: Case, history: bool = True) -> web
 
 @routes.get("/api/v1/cases")
 async def list_cases(request: web.Request) -> web.Response:
-    """Cases in the caller's scope, newest first; `state`, `unit`, `village`, `overdue=true` filter them."""
+    """Cases in the caller's scope, newest first; `state`, `unit`, `village`, `overdue=true` and `q` (a case number or
+    some of the resident's words, hub/case_search.py) filter them."""
     actor = require_actor(request)
     require_role(actor, "dispatcher", "handler", "viewer")
     q = request.query
@@ -60,7 +62,7 @@ async def list_cases(request: web.Request) -> web.Response:
     cursor = q.get("cursor")
     limit = int_param(q.get("limit"), "limit", MAX_PAGE, 1, MAX_PAGE)
     f = CaseFilter(within=actor.scope, state=_choice(q.get("state"), "state", STATES), unit=q.get("unit"),
-                   village=village, overdue=_flag(q.get("overdue"), "overdue"),
+                   village=village, overdue=_flag(q.get("overdue"), "overdue"), search=read_search(q.get("q")),
                    before_n=int_param(cursor, "cursor", 0, 1, 2**62) if cursor else None, limit=limit + 1)
     store = request.app[HUB].store
     found = await store.list_cases(f)

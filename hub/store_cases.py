@@ -12,6 +12,7 @@ from typing import Any
 from protocol.database import Database
 
 from .case_models import Case, CaseEvent, RouteRule
+from .case_search import CaseSearch
 from .store_officials import within_scope_sql
 from .store_tx_base import SqlTx
 
@@ -42,6 +43,7 @@ class CaseFilter:
     before_n: int | None = None
     limit: int = 1000
     ids: tuple[str, ...] = ()
+    search: CaseSearch | None = None
 
 
 def _row_values(case: Case) -> list[Any]:
@@ -52,6 +54,15 @@ def _row_values(case: Case) -> list[Any]:
             value = json.dumps(value, ensure_ascii=False) if value is not None else None
         values.append(int(value) if isinstance(value, bool) else value)
     return values
+
+
+def _search_sql(search: CaseSearch) -> tuple[str, list[Any]]:
+    if search.n is None:
+        return "instr(text, ?) > 0", [search.text]
+    if not search.words_too:
+        start, end = search.day_span()
+        return "(n = ? AND received_at >= ? AND received_at < ?)", [search.n, start, end]
+    return "(n = ? OR instr(text, ?) > 0)", [search.n, search.text]
 
 
 def _list_sql(f: CaseFilter) -> tuple[str, list[Any]]:
@@ -72,6 +83,10 @@ def _list_sql(f: CaseFilter) -> tuple[str, list[Any]]:
     if f.ids:
         sql += f" AND id IN ({','.join('?' * len(f.ids))})"
         params += list(f.ids)
+    if f.search is not None:
+        clause, values = _search_sql(f.search)
+        sql += f" AND {clause}"
+        params += values
     if f.before_n is not None:
         sql += " AND n < ?"
         params.append(f.before_n)

@@ -49,6 +49,17 @@ def _listed(driver: webdriver.Chrome) -> set[str]:
     return {str(r.get_attribute("data-id")) for r in driver.find_elements(By.CSS_SELECTOR, "tr.case")}
 
 
+def _search(driver: webdriver.Chrome, text: str) -> None:
+    """Types into the 编号或内容 box and filters; waits for the page that shows that search."""
+    box = driver.find_element(By.ID, "filter-search")
+    box.clear()
+    box.send_keys(text)
+    driver.find_element(By.ID, "filter-button").click()
+    WebDriverWait(driver, 30).until(EC.staleness_of(box))  # the page with the results replaced this one
+    WebDriverWait(driver, 30).until(
+        lambda d: d.find_element(By.ID, "filter-search").get_attribute("value") == text.strip())
+
+
 def _tab_to(driver: webdriver.Chrome, element_id: str, presses: int = 80) -> None:
     """Move the focus with the Tab key alone until it reaches the element: the page works without a mouse."""
     for _ in range(presses):
@@ -99,7 +110,15 @@ def _dispatcher_reassigns(driver: webdriver.Chrome, base: str, late: str, fresh:
     assert _listed(driver) == {late}
     row = driver.find_element(By.CSS_SELECTOR, f"tr.case[data-id='{late}']")
     assert "超时" in row.text and "城关镇城管办" in row.text and "东庄村" in row.text and "待签收" in row.text
+    number = row.find_element(By.CSS_SELECTOR, "a").text  # as a caller would read it out
     _screenshots(driver, "officials-cases")
+    _search(driver, "路灯不亮")  # the fresh case's words, with the overdue box still ticked: nothing
+    assert _listed(driver) == set()
+    driver.find_element(By.ID, "filter-overdue").click()
+    _search(driver, "路灯不亮")
+    assert _listed(driver) == {fresh}
+    _search(driver, number)
+    assert _listed(driver) == {late}
 
     driver.find_element(By.CSS_SELECTOR, f"tr.case[data-id='{late}'] a").click()
     _wait(driver, "#resident-words", WORDS)
