@@ -24,7 +24,7 @@ from .case_models import OPEN_STATES, Case
 from .case_resident import local_day
 from .case_search import CaseSearch, read_search
 from .down_feed import DownFeed
-from .errors import BadInput, HubError
+from .errors import BadInput, HubError, Unprocessable
 from .org import org_tree
 from .page_render import (
     LOGIN_PATH,
@@ -51,10 +51,33 @@ async def _accept(store: HubStore, down: DownFeed, actor: Actor, case_id: str, _
     return await case_actions.accept(store, down, actor, case_id)
 
 
+async def _merge(store: HubStore, down: DownFeed, actor: Actor, case_id: str, body: dict[str, Any]) -> Case:
+    """The merge form: a case picked from the list, or a whole case number typed in (the list offers only the
+    latest open cases); the number is looked up inside the official's scope, so it names nothing outside it."""
+    number = body.pop("into_number", None)
+    if number is None and "into" not in body:
+        raise BadInput("请从列表中选择主工单，或者填写它的工单号。Choose the main case from the list or type its number.",
+                       "no_merge_target")
+    if number is not None and "into" in body:
+        raise BadInput("请只用一种方式：从列表中选择，或者填写工单号。Choose from the list or type a number, not both.",
+                       "two_merge_targets")
+    if number is not None:
+        search = read_search(number)
+        if search is None or search.day is None:
+            raise BadInput(f"请填写完整的工单号，如 20261102-00001（{number}）。Type the whole case number, such as"
+                           " 20261102-00001.", "bad_case_number")
+        found = await store.list_cases(CaseFilter(within=actor.scope, search=search, limit=1))
+        if not found:
+            raise Unprocessable(f"您的范围内没有编号为 {search.text} 的工单。There is no case {search.text} in your"
+                                " scope.", "unknown_case")
+        body["into"] = found[0].id
+    return await case_merge.merge(store, down, actor, case_id, body)
+
+
 ACTIONS: dict[str, Act] = {
     "assign": case_actions.assign, "accept": _accept, "return": case_actions.return_case,
     "reply": case_actions.reply, "extend": case_actions.extend_case, "close": case_actions.close,
-    "merge": case_merge.merge,
+    "merge": _merge,
 }
 
 

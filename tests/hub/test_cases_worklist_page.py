@@ -283,3 +283,35 @@ async def test_the_city_dispatcher_finds_a_towns_escalated_case_among_its_overdu
     assert f'data-id="{fresh}"' in _section(page, "recent")  # the city also sees the latest of everything
     page = await (await kit.client.get(f"/admin/cases/{late}")).text()
     assert 'id="assign-form"' in page and 'id="merge-form"' in page and 'id="accept-form"' not in page
+
+
+async def test_a_duplicate_is_merged_by_typing_the_main_cases_whole_number_found_only_inside_the_officials_scope(
+        kit: HubKit) -> None:
+    world = await case_world(kit)
+    main = await world.case_of(await world.submit("incident", {"category": "道路照明", "text": WORDS}))
+    duplicate = await world.case_of(await world.submit("incident", {"text": "路灯坏了"}))
+    west = await kit.enroll("w1")
+    west_sub = str(uuid.uuid4())
+    status, _ = await west.push(west.batch(west.next_entries([world.op("incident", {"text": "路灯坏了"}, west_sub)])))
+    assert status == 200
+    elsewhere = await world.case_of(west_sub)  # 河西镇's: not in 城关镇's dispatcher's scope
+    csrf = await _page_session(kit, "east-disp")
+
+    async def merge(form: dict[str, str]) -> tuple[int, str]:
+        resp = await kit.client.post(f"/admin/cases/{duplicate['id']}/merge", data={"csrf": csrf, **form},
+                                     allow_redirects=False)
+        return resp.status, await resp.text()
+
+    for form, status, sentence in (
+            ({"into_number": elsewhere["number"]}, 422, f"您的范围内没有编号为 {elsewhere['number']} 的工单"),
+            ({"into_number": main["number"].split("-")[1]}, 400, "请填写完整的工单号"),
+            ({}, 400, "请从列表中选择主工单"),
+            ({"into": main["id"], "into_number": main["number"]}, 400, "请只用一种方式")):
+        answer = await merge(form)
+        assert answer[0] == status and sentence in answer[1], (form, answer[0])
+        assert (await world.read(duplicate["id"]))["state"] == "new"  # nothing changed
+
+    status, _ = await merge({"into_number": f"  {main['number']} "})
+    assert status == 303
+    merged = await world.read(duplicate["id"])
+    assert merged["state"] == "closed" and merged["merged_into"] == main["id"]
