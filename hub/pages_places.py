@@ -6,7 +6,6 @@ Read-only views over the store; changes go through the JSON API from the page's 
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +13,7 @@ from aiohttp import web
 
 from . import officials
 from .org import org_tree
-from .org_models import ROLES, AuditEntry
+from .org_models import ROLES
 from .page_render import AREA_KEYS, refuse_page, render_page, require_page_actor
 from .scopes import covers, covers_placed
 from .services import HUB
@@ -103,7 +102,6 @@ async def password(request: web.Request) -> web.Response:
 
 
 AUDIT_SHOWN = 200
-AUDIT_PAGE = 1000
 
 
 async def audit(request: web.Request) -> web.Response:
@@ -112,15 +110,6 @@ async def audit(request: web.Request) -> web.Response:
     if "admin" not in actor.roles:
         return await refuse_page(request, actor, "refused.admin")
     store = request.app[HUB].store
-    # The store reads the log oldest first; walk it forward and keep the tail (a few hundred thousand entries a
-    # year at most, read only when an admin opens this page).
-    newest: deque[AuditEntry] = deque(maxlen=AUDIT_SHOWN)
-    after = 0
-    while True:
-        batch = await store.audit_entries(after, AUDIT_PAGE, within=actor.scope)
-        newest.extend(batch)
-        if len(batch) < AUDIT_PAGE:
-            break
-        after = batch[-1].seq
-    return await render_page(request, actor, "audit.html", "audit", entries=list(reversed(newest)),
+    return await render_page(request, actor, "audit.html", "audit",
+                             entries=await store.newest_audit_entries(AUDIT_SHOWN, within=actor.scope),
                              names=await store.place_names())

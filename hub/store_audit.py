@@ -25,6 +25,14 @@ class AuditReads:
         )
         return [AuditEntry.from_row(r) for r in rows]
 
+    async def newest_audit_entries(self, limit: int, within: str = "city") -> list[AuditEntry]:
+        """The latest `limit` entries about places inside `within`, newest first: read from the end by seq."""
+        condition, params = within_scope_sql("scope", within)
+        rows = await self._db.fetchall(
+            f"SELECT * FROM audit_log WHERE {condition} ORDER BY seq DESC LIMIT ?", [*params, limit]
+        )
+        return [AuditEntry.from_row(r) for r in rows]
+
 
 class AuditTx(SqlTx):
     async def audit_head(self) -> tuple[int, bytes] | None:

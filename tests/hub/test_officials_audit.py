@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
+
+from hub.audit import record
 
 from .kit import HubKit
 from .official_kit import PASSWORD, body_of, official, two_towns
@@ -131,3 +134,20 @@ async def test_the_login_of_a_named_official_is_audited_with_the_kind_of_session
     await kit.client.post("/admin/login", data={"user": "li", "password": PASSWORD}, allow_redirects=False)
     details = [(e.action, e.detail) for e in await kit.hub.store.audit_entries(0, 100) if e.username == "li"]
     assert details == [("login", "bearer session"), ("login", "cookie session")]
+
+
+async def test_the_audit_page_shows_a_town_admin_the_newest_200_entries_of_its_town_newest_first(
+        kit: HubKit) -> None:
+    """A year's log is long; the page reads it from its end, so the newest entries are the ones shown."""
+    await two_towns(kit)
+    admin = await official(kit, "east-admin", "admin", "town:east")
+    async with kit.hub.store.transaction() as tx:  # the same append every action uses
+        for i in range(1, 1501):
+            town = "east" if i % 3 else "west"
+            await record(tx, "cli", "test_step", f"village:{town[0]}1", f"village:{town[0]}1", f"step {i:04d}")
+    resp = await kit.client.get("/admin/audit", headers=admin)
+    assert resp.status == 200
+    page = await resp.text()
+    shown = re.findall(r"step (\d{4})", page)
+    east_newest = [f"{i:04d}" for i in range(1500, 0, -1) if i % 3][:200]
+    assert shown == east_newest  # 河西镇's entries are not the town admin's to read
