@@ -99,7 +99,9 @@ class Remote:
                 self.right() if dx > 0 else self.left()
         raise AssertionError(f"could not reach {element_id} with {max_presses} presses; focus is on {self.focused_id()}")
 
-    def wait_page(self, name: str, timeout_s: float = 10.0) -> None:
+    def wait_page(self, name: str, timeout_s: float = 20.0) -> None:
+        """Until the TV shows page `name` with its device registered; generous, as a full run shares two cores
+        with other chromiums (a first visit is two page loads: registration reloads the page at once)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
