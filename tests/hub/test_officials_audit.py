@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -79,13 +81,18 @@ async def test_a_town_admin_reads_only_its_towns_entries_and_an_editor_none(kit:
     assert (await kit.client.get("/api/v1/audit?since=-1", headers=kit.admin)).status == 400
 
 
+async def _verify(data: Path) -> subprocess.CompletedProcess[str]:
+    """`village-hub audit verify`, in a thread: an async test must not hold its event loop for a process."""
+    return await asyncio.to_thread(run, "audit", "verify", "--data", str(data))
+
+
 async def test_changing_one_byte_of_an_entry_breaks_the_chain_at_that_entry(kit: HubKit) -> None:
     notice, _ = await _review_and_emergency(kit)
     entries = await kit.hub.store.audit_entries(0, 1000)
     submit = next(e for e in entries if e.action == "notice_submit")
     await kit.client.close()  # the hub stops; its database is whole in hub.db
     data = kit.data_dir
-    intact = run("audit", "verify", "--data", str(data))
+    intact = await _verify(data)
     assert intact.returncode == 0 and f"{len(entries)} entries" in intact.stdout
 
     db_file = data / "hub.db"
@@ -94,7 +101,7 @@ async def test_changing_one_byte_of_an_entry_breaks_the_chain_at_that_entry(kit:
     assert where > 0 and raw.find(b"notice_submit", where + 1) == -1
     raw[where] = ord("N")  # notice_submit -> Notice_submit, in the file itself
     db_file.write_bytes(bytes(raw))
-    broken = run("audit", "verify", "--data", str(data))
+    broken = await _verify(data)
     assert broken.returncode == 1
     assert f"entry {submit.seq} " in broken.stderr and "changed" in broken.stderr
 
@@ -117,7 +124,7 @@ async def test_a_removed_entry_is_found_and_the_log_refuses_edits_by_sql(kit: Hu
             except sqlite3.IntegrityError as exc:
                 assert "append-only" in str(exc)
     _remove_entry(db_file, 5)
-    result = run("audit", "verify", "--data", str(kit.data_dir))
+    result = await _verify(kit.data_dir)
     assert result.returncode == 1 and "entry 5 is missing" in result.stderr
 
 
