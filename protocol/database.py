@@ -111,9 +111,14 @@ class Database:
         self._insert_listeners[table].append(listener)
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        """Every row, read in one call on the reader's thread, so each read sees every commit made before it.
+
+        SQLite keeps one snapshot per connection while any statement on it is open. With `execute` and `fetchall`
+        as two calls, another task's read could start between them and share the first one's snapshot, taken
+        before a commit that had since returned: a session ended by a password change still let a request in.
+        """
         assert self._reader is not None, "database is not open"
-        async with self._reader.execute(sql, tuple(params)) as cur:
-            return list(await cur.fetchall())
+        return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         rows = await self.fetchall(sql, params)
