@@ -267,6 +267,7 @@ def test_a_reviewer_publishes_an_emergency_notice_at_once_from_its_preview_which
         save_screenshot(browser, "officials-review-emergency-1366")
         browser.find_element(By.ID, "publish-button").click()
         wait_done_on(browser, city_hub.url + "/admin/review", "已立即发布")  # back to the queue, which says so
+        save_screenshot(browser, "officials-review-queue-after-publish-1366")
         browser.get(city_hub.url + "/admin/")
         assert "山洪预警：请立即转移" in browser.find_element(By.ID, "published").text
         notice = city_hub.api("GET", f"/api/v1/notices/{notice_id}")[1]
