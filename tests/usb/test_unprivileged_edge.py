@@ -80,6 +80,9 @@ def python_for_nobody(monkeypatch: pytest.MonkeyPatch) -> str:
     if not os.path.exists(system):
         pytest.skip(f"{sys.executable} cannot be started by nobody and there is no {system}")
     checkout = Path(__file__).resolve().parents[2]
+    if subprocess.run(as_nobody("test", "-r", str(checkout / "edge" / "cli.py"))).returncode != 0:
+        pytest.fail(f"nobody cannot read this checkout ({checkout}): a folder above it is private (mktemp -d makes"
+                    " 0700 ones); clone it where other users may enter")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(checkout), *[p for p in sys.path if "site-packages" in p]]))
     return system
 
